@@ -1,0 +1,45 @@
+# Two commands for a newcomer: `make demo` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEBIAN_PACKAGES := prometheus prometheus-alertmanager redis-server postgresql
+BENCH_PACKAGES := nginx-light prometheus-blackbox-exporter
+
+.PHONY: demo test lint typecheck unit deps system-deps bench-deps bench clean
+
+demo: deps system-deps
+	$(BIN)/business-exporter demo
+
+test: deps system-deps lint typecheck unit
+
+lint: deps
+	$(BIN)/ruff check exporter tests bench
+	$(BIN)/ruff format --check exporter tests bench
+
+typecheck: deps
+	$(BIN)/mypy exporter
+
+unit: deps
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+deps: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# Installs the Debian packages the tests start for real, once, when apt is there.
+system-deps:
+	@./.ci/install-system-packages $(DEBIAN_PACKAGES)
+
+bench-deps: deps
+	@./.ci/install-system-packages $(BENCH_PACKAGES)
+
+bench: bench-deps
+	$(BIN)/python bench/probe_cost.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
