@@ -26,7 +26,9 @@ from exporter import yamlsource
 from exporter.conventions import RESERVED_LABELS
 from exporter.yamlsource import Problem
 
-_DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
+_DURATION = re.compile(
+    r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
+)
 _DURATION_UNITS = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
 _NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _STATUS_CLASS = re.compile(r"^[1-5]xx$")
@@ -79,7 +81,17 @@ def _name(value: object) -> str:
     return value
 
 
+def _regex(value: object) -> re.Pattern[str]:
+    if not isinstance(value, str):
+        raise ValueError("must be a regular expression in a string")
+    try:
+        return re.compile(value)
+    except re.error as err:
+        raise ValueError(f"is not a valid regular expression: {err}") from None
+
+
 Duration = Annotated[float, BeforeValidator(_positive_duration)]
+Regex = Annotated[re.Pattern[str], BeforeValidator(_regex)]
 Name = Annotated[str, BeforeValidator(_name)]
 Severity = Literal["emergency", "critical", "high", "medium", "low", "info"]
 
@@ -146,8 +158,8 @@ class TLSSettings(_Strict):
 class BodyCheck(_Strict):
     """One assertion on a response body: a regex that must (not) match, or a JSON path."""
 
-    matches: re.Pattern[str] | None = None
-    not_matches: re.Pattern[str] | None = None
+    matches: Regex | None = None
+    not_matches: Regex | None = None
     json_path: str | None = None
     equals: Any = None
 
@@ -182,7 +194,9 @@ class HTTPSpec(_Strict):
     basic_auth: BasicAuth | None = None
     body: str | None = None
     json_body: Any = Field(default=None, alias="json")
-    valid_status_codes: list[StatusPattern] = Field(default_factory=lambda: ["2xx"], min_length=1)
+    valid_status_codes: list[StatusPattern] = Field(
+        default_factory=lambda: list[StatusPattern](["2xx"]), min_length=1
+    )
     max_duration: Duration | None = None
     follow_redirects: bool = True
     max_redirects: int = Field(default=10, ge=0)
@@ -215,7 +229,9 @@ class HTTPSpec(_Strict):
                 isinstance(value, str) and _STATUS_CLASS.match(value)
             )
             if not ok:
-                raise ValueError(f"must hold status codes (100-599) or classes like 4xx, not {value!r}")
+                raise ValueError(
+                    f"must hold status codes (100-599) or classes like 4xx, not {value!r}"
+                )
         return values
 
     @model_validator(mode="after")
@@ -357,7 +373,7 @@ def parse_config(text: str, source: str = "<config>") -> Config:
 def load_config(path: str | Path) -> Config:
     """Read and parse a config file."""
     try:
-        text = Path(path).read_text()
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as err:
         raise ConfigError([Problem("", f"cannot read config: {err.strerror}")], str(path)) from None
     return parse_config(text, str(path))
@@ -452,8 +468,6 @@ _MESSAGES = {
     "model_type": "must be a mapping",
     "model_attributes_type": "must be a mapping",
     "list_type": "must be a list",
-    "pattern_type": "must be a regular expression",
-    "regex_parsing": "is not a valid regular expression",
 }
 
 

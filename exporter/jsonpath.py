@@ -19,7 +19,9 @@ def compile_path(path: str) -> tuple[str | int, ...]:
     while pos < len(path):
         match = _SEGMENT.match(path, pos)
         if match is None:
-            raise ValueError(f"cannot read {path!r} from position {pos}: expected .key, [n] or [\"key\"]")
+            raise ValueError(
+                f'cannot read {path!r} from position {pos}: expected .key, [n] or ["key"]'
+            )
         key, index, quoted = match.groups()
         parts.append(int(index) if index is not None else (key if key is not None else quoted))
         pos = match.end()

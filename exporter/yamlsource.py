@@ -20,7 +20,7 @@ class Problem:
 
     def render(self, source: str) -> str:
         where = f" ({source}:{self.line})" if self.line else f" ({source})"
-        return f"{self.path or '<root>'}: {self.message}{where}"
+        return f"{self.path}: {self.message}{where}" if self.path else f"{self.message}{where}"
 
 
 @dataclass(slots=True)
@@ -49,7 +49,8 @@ def load(text: str) -> Document:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else None
-        return Document(None, {}, [Problem("", f"invalid YAML: {err.problem}", line)])
+        context = f"{err.context}: " if err.context else ""
+        return Document(None, {}, [Problem("", f"invalid YAML: {context}{err.problem}", line)])
     except yaml.YAMLError as err:
         return Document(None, {}, [Problem("", f"invalid YAML: {err}")])
     finally:

@@ -55,3 +55,13 @@ class ProbeResult:
 
 
 ProbeFunction = Callable[[Any, Trace | None], Awaitable[ProbeResult]]
+
+
+def _registry() -> dict[str, ProbeFunction]:
+    # Imported here: the kind modules import ProbeResult and Trace from this package.
+    from exporter.probes import http
+
+    return {"http": http.probe}
+
+
+PROBES: dict[str, ProbeFunction] = _registry()

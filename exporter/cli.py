@@ -1,0 +1,110 @@
+"""Command line: `business-exporter serve|check|probe|demo`. main() returns the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from exporter import __version__
+from exporter.config import Config, ConfigError, load_config
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+DEFAULT_LISTEN = "127.0.0.1:9117"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand and return its exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    code: int = args.run(args)
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="business-exporter",
+        description="Probe the business-critical paths of a SaaS platform for Prometheus.",
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the probes and serve /metrics")
+    serve.add_argument("--config", required=True, type=Path)
+    serve.add_argument("--listen", default=DEFAULT_LISTEN, help="HOST:PORT (default %(default)s)")
+    serve.add_argument(
+        "--max-concurrent-probes", type=int, default=500, help="global limit (default %(default)s)"
+    )
+    serve.set_defaults(run=_serve)
+
+    check = sub.add_parser("check", help="validate a config file")
+    check.add_argument("--config", required=True, type=Path)
+    check.set_defaults(run=_check)
+
+    probe = sub.add_parser("probe", help="run one target once and show each step")
+    probe.add_argument("--config", required=True, type=Path)
+    probe.add_argument("name")
+    probe.set_defaults(run=_probe)
+
+    demo = sub.add_parser("demo", help="run the demo API and the exporter on the reference config")
+    demo.add_argument("--config", type=Path, default=None, help="default: examples/marketedge.yaml")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _load(path: Path) -> Config | None:
+    try:
+        return load_config(path)
+    except ConfigError as err:
+        print(f"{path}: invalid config:\n{err}", file=sys.stderr)
+        return None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from exporter.serve import serve
+
+    config = _load(args.config)
+    if config is None:
+        return EXIT_CONFIG
+    host, _, port = args.listen.rpartition(":")
+    serve(config, args.config, host or "127.0.0.1", int(port), args.max_concurrent_probes)
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return EXIT_CONFIG
+    print(f"{args.config}: OK, {len(config.targets)} targets")
+    return EXIT_OK
+
+
+def _probe(args: argparse.Namespace) -> int:
+    from exporter.probes import Trace
+    from exporter.scheduler import run_once
+
+    config = _load(args.config)
+    if config is None:
+        return EXIT_CONFIG
+    target = config.target(args.name)
+    if target is None:
+        names = ", ".join(t.name for t in config.targets)
+        print(f"no target named {args.name!r} in {args.config}; targets: {names}", file=sys.stderr)
+        return EXIT_CONFIG
+    trace = Trace()
+    result, duration = asyncio.run(run_once(target, trace))
+    print("\n".join(trace.lines))
+    print(f"finished in {duration:.3f}s: {'success' if result.success else 'failure'}")
+    return EXIT_OK if result.success else EXIT_FAILED
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from exporter.demo.run import run_demo
+
+    return run_demo(args.config)

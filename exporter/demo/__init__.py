@@ -1,0 +1,1 @@
+"""The demo target API: a stand-in for the customer's MarketEdge API, with fault switches."""

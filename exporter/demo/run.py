@@ -1,0 +1,80 @@
+"""`business-exporter demo`: the demo API plus the exporter on the reference config."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import uvicorn
+
+from exporter.config import ConfigError, load_config
+from exporter.demo.app import create_demo_app
+from exporter.runtime import Runtime
+from exporter.serve import uvicorn_config
+from exporter.server import create_app
+
+API = ("127.0.0.1", 8000)
+EXPORTER = ("127.0.0.1", 9117)
+REFERENCE = Path(__file__).resolve().parents[2] / "examples" / "marketedge.yaml"
+
+
+def run_demo(config_path: Path | None = None) -> int:
+    """Serve the demo API in a thread and the exporter in the foreground until Ctrl-C."""
+    path = config_path or REFERENCE
+    try:
+        config = load_config(path)
+    except ConfigError as err:
+        print(f"{path}: invalid config:\n{err}", file=sys.stderr)
+        return 2
+    exporter = uvicorn.Server(uvicorn_config(create_app(Runtime(config, path)), *EXPORTER))
+    with _in_thread(uvicorn.Server(uvicorn_config(create_demo_app(), *API))) as api_started:
+        if not api_started:
+            print(
+                f"the demo API could not listen on {API[0]}:{API[1]}: is it in use?",
+                file=sys.stderr,
+            )
+            return 1
+        print(_instructions(path, [t.name for t in config.targets]), flush=True)
+        exporter.run()
+    return 0
+
+
+@contextlib.contextmanager
+def _in_thread(server: uvicorn.Server) -> Iterator[bool]:
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started and thread.is_alive():
+        time.sleep(0.02)
+    try:
+        yield server.started
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+
+
+def _instructions(path: Path, names: list[str]) -> str:
+    api = f"http://{API[0]}:{API[1]}"
+    exporter = f"http://{EXPORTER[0]}:{EXPORTER[1]}"
+    return f"""
+business_exporter demo: {len(names)} targets from {path}
+
+  demo API      {api}/health  (stays 200 whatever breaks, as in the real outage)
+  exporter      {exporter}/            targets, state, last failure reason
+                {exporter}/metrics     what Prometheus scrapes
+                {exporter}/probe?target=zebra_admin_access&debug=true   run one now
+
+Switch faults on and off in the demo API:
+  curl -X POST {api}/_faults/routers/admin/drop       drop the admin router (as a failed import)
+  curl -X POST {api}/_faults/routers/admin/restore
+  curl -X POST '{api}/_faults/slow?path=/api/v1/users&seconds=6'   make an endpoint slow
+  curl -X POST '{api}/_faults/error?path=/api/v1/auth/login'       make an endpoint answer 500
+  curl -X POST {api}/_faults/reset                    clear every fault
+  curl {api}/_faults                                  show what is switched on
+
+Probes run on the seeds' intervals (30s to 2m); a target turns failing after its
+failure_threshold (watch business_probe_failing, or the / page). Ctrl-C stops everything.
+"""

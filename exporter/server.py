@@ -1,0 +1,134 @@
+"""The exporter's HTTP face: /metrics, /probe, health, reload and a human page."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.core import Metric
+from prometheus_client.registry import Collector, CollectorRegistry
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from exporter import pages
+from exporter.collector import build_registry, probe_families
+from exporter.conventions import FAILURE_REASONS
+from exporter.probes import Trace
+from exporter.runtime import Runtime
+from exporter.scheduler import run_once
+from exporter.state import TargetState
+
+log = logging.getLogger(__name__)
+
+
+def create_app(runtime: Runtime) -> Starlette:
+    """The Starlette app; its lifespan starts and stops the probe loops."""
+    registry = build_registry(runtime)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        runtime.start()
+        _reload_on_sighup(runtime)
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = Starlette(
+        routes=[
+            Route("/", _index, methods=["GET"]),
+            Route("/metrics", _metrics, methods=["GET"]),
+            Route("/probe", _probe, methods=["GET"]),
+            Route("/-/healthy", _healthy, methods=["GET", "HEAD"]),
+            Route("/-/ready", _ready, methods=["GET", "HEAD"]),
+            Route("/-/reload", _reload, methods=["POST", "PUT"]),
+        ],
+        middleware=[Middleware(GZipMiddleware, minimum_size=1024)],
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.state.registry = registry
+    return app
+
+
+def _reload_on_sighup(runtime: Runtime) -> None:
+    # Signal handlers can only be installed from the main thread; tests run the app elsewhere.
+    if threading.current_thread() is threading.main_thread():
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, runtime.reload)
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+async def _metrics(request: Request) -> Response:
+    registry: CollectorRegistry = request.app.state.registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _healthy(request: Request) -> Response:
+    return PlainTextResponse("Healthy.\n")
+
+
+async def _ready(request: Request) -> Response:
+    if _runtime(request).ready:
+        return PlainTextResponse("Ready.\n")
+    return PlainTextResponse("Not ready: the scheduler has not started.\n", status_code=503)
+
+
+async def _reload(request: Request) -> Response:
+    error = _runtime(request).reload()
+    if error is None:
+        return PlainTextResponse("Config reloaded.\n")
+    return PlainTextResponse(f"Config reload failed, still running the old config:\n{error}\n", 500)
+
+
+async def _index(request: Request) -> Response:
+    runtime = _runtime(request)
+    return HTMLResponse(pages.index(runtime, time.time()))
+
+
+async def _probe(request: Request) -> Response:
+    name = request.query_params.get("target", "")
+    target = _runtime(request).config.target(name)
+    if target is None:
+        return PlainTextResponse(
+            f"Unknown target {name!r}: /probe only runs targets named in the config.\n", 404
+        )
+    debug = request.query_params.get("debug", "").lower() in ("1", "true", "yes")
+    trace = Trace() if debug else None
+    result, duration = await run_once(target, trace)
+    if trace is not None:
+        return PlainTextResponse(_debug_report(target.name, trace, result.reason, duration))
+    state = TargetState(target)
+    state.record(result, duration, time.time())
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_OneRun(state))
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class _OneRun(Collector):
+    """Collector for the single run /probe performs: the same families as /metrics."""
+
+    def __init__(self, state: TargetState) -> None:
+        self.state = state
+
+    def collect(self) -> Iterator[Metric]:
+        return probe_families([self.state])
+
+
+def _debug_report(name: str, trace: Trace, reason: str, duration: float) -> str:
+    verdict = "success" if reason == "success" else f"failure: {reason} ({FAILURE_REASONS[reason]})"
+    lines = [f"Probe {name}", *trace.lines, f"Finished in {duration:.3f}s: {verdict}", ""]
+    return "\n".join(lines)

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from exporter.cli import main
+from exporter.config import ConfigError, format_duration, load_config, parse_config, parse_duration
+
+TESTDATA = Path(__file__).parent / "testdata" / "config"
+INVALID = sorted(TESTDATA.glob("invalid-*.yaml"))
+EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.yaml"))
+
+TARGET = """
+  - name: login
+    severity: critical
+    context: revenue_critical
+    service: auth
+    http: {url: "http://127.0.0.1:8000/login"}
+"""
+
+
+def expected_messages(path: Path) -> list[str]:
+    return [
+        line.removeprefix("# expect: ")
+        for line in path.read_text().splitlines()
+        if line.startswith("# expect: ")
+    ]
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
+def test_each_invalid_config_reports_every_problem_with_path_and_line(path: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(path.read_text(), path.name)
+    assert str(raised.value).splitlines() == expected_messages(path)
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
+def test_check_exits_2_on_an_invalid_config(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--config", str(path)]) == 2
+    assert expected_messages(path)[0].split(" (")[0] in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("path", [TESTDATA / "valid-minimal.yaml", *EXAMPLES], ids=lambda p: p.stem)
+def test_check_accepts_a_valid_config(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--config", str(path)]) == 0
+    assert "OK" in capsys.readouterr().out
+
+
+def test_check_reports_an_unreadable_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read config: No such file or directory"):
+        load_config(tmp_path / "missing.yaml")
+
+
+def test_targets_inherit_defaults_they_do_not_set() -> None:
+    config = parse_config(
+        "defaults: {interval: 1m, timeout: 5s, failure_threshold: 4, tenant: acme, "
+        "labels: {team: identity, region: eu}}\ntargets:"
+        + TARGET
+        + "    interval: 10s\n    labels: {region: us}\n"
+    )
+    target = config.targets[0]
+    assert (target.interval, target.timeout, target.failure_threshold) == (10.0, 5.0, 4)
+    assert (target.success_threshold, target.tenant, target.tier) == (2, "acme", "")
+    assert target.static_labels() == {
+        "probe": "login",
+        "kind": "http",
+        "severity": "critical",
+        "context": "revenue_critical",
+        "tenant": "acme",
+        "tier": "",
+        "service": "auth",
+        "region": "us",
+        "team": "identity",
+    }
+
+
+def with_headers(headers: str) -> str:
+    return "targets:" + TARGET.replace(
+        'http: {url: "http://127.0.0.1:8000/login"}',
+        f'http: {{url: "http://127.0.0.1:8000/", headers: {headers}}}',
+    )
+
+
+def test_a_secret_header_resolves_from_the_environment_and_never_shows_in_repr(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ZEBRA_TOKEN", "s3cr3t-token")
+    config = parse_config(with_headers("{Authorization: {env: ZEBRA_TOKEN, prefix: 'Bearer '}}"))
+    secret = config.targets[0].http.headers["Authorization"]  # type: ignore[union-attr]
+    assert not isinstance(secret, str)
+    assert secret.reveal() == "Bearer s3cr3t-token"
+    assert "s3cr3t" not in repr(config)
+
+
+def test_a_secret_header_resolves_from_a_file(tmp_path: Path) -> None:
+    token = tmp_path / "token"
+    token.write_text("from-file\n")
+    config = parse_config(with_headers(f'{{X-Api-Key: {{file: "{token}"}}}}'))
+    secret = config.targets[0].http.headers["X-Api-Key"]  # type: ignore[union-attr]
+    assert not isinstance(secret, str)
+    assert secret.reveal() == "from-file"
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30s", 30), ("5m", 300), ("1h30m", 5400), ("250ms", 0.25), ("1d", 86400), ("1w", 604800)],
+)
+def test_durations_read_the_prometheus_way(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+    assert format_duration(seconds) == {"1w": "7d"}.get(text, text)
+
+
+@pytest.mark.parametrize("text", ["", "30", "5 m", "1.5s", "-1s", "s", "1m1h"])
+def test_durations_reject_what_prometheus_rejects(text: str) -> None:
+    with pytest.raises(ValueError, match="must be a duration"):
+        parse_duration(text)

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from exporter import probes
+from exporter.config import Config, parse_config
+from exporter.probes import ProbeResult, Trace
+from exporter.scheduler import Scheduler, phase
+from tests.servers import async_wait_for, hung_server, serve_app
+
+
+def config(*targets: str) -> Config:
+    return parse_config("targets:\n" + "".join(targets))
+
+
+def target(
+    name: str, url: str, interval: str = "100ms", timeout: str = "100ms", **extra: Any
+) -> str:
+    more = "".join(f"    {k}: {v}\n" for k, v in extra.items())
+    return (
+        f"  - name: {name}\n    severity: critical\n    context: revenue_critical\n"
+        f"    service: api\n    interval: {interval}\n    timeout: {timeout}\n{more}"
+        f'    http: {{url: "{url}"}}\n'
+    )
+
+
+@pytest.fixture(scope="module")
+def ok_url() -> Iterator[str]:
+    async def ok(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    with serve_app(Starlette(routes=[Route("/ok", ok)])) as base:
+        yield base + "/ok"
+
+
+async def test_a_hung_target_times_out_without_delaying_the_others(ok_url: str) -> None:
+    scheduler = Scheduler()
+    with hung_server() as (hung_url, _):
+        scheduler.apply(
+            config(
+                target("hung", hung_url, interval="300ms", timeout="250ms"),
+                target("fast", ok_url, interval="50ms", timeout="50ms"),
+            )
+        )
+        hung, fast = scheduler.states["hung"], scheduler.states["fast"]
+        try:
+            await async_wait_for(lambda: hung.runs.get("timeout", 0) >= 2, what="two timeouts")
+            fast_runs_meanwhile = fast.runs["success"]
+        finally:
+            await scheduler.stop()
+    # 2 hung runs take at least 550ms: a 50ms loop left alone runs about 11 times meanwhile.
+    assert fast_runs_meanwhile >= 8
+    assert hung.last_result is not None
+    assert hung.last_result.detail == "no result within the timeout of 250ms"
+    assert 0.25 <= hung.last_duration < 0.4
+
+
+async def test_a_probe_that_raises_is_a_failure_and_its_loop_lives_on(
+    ok_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = 0
+
+    async def broken(spec: Any, trace: Trace | None) -> ProbeResult:
+        nonlocal calls
+        calls += 1
+        raise RuntimeError("bug in a probe")
+
+    monkeypatch.setitem(probes.PROBES, "http", broken)
+    scheduler = Scheduler()
+    scheduler.apply(config(target("broken", ok_url, failure_threshold=2)))
+    state = scheduler.states["broken"]
+    try:
+        await async_wait_for(lambda: state.runs.get("error", 0) >= 3, what="three failed runs")
+        assert scheduler.loops_alive() == 1
+    finally:
+        await scheduler.stop()
+    assert state.failing
+    assert state.last_result is not None
+    assert state.last_result.detail == "the probe raised RuntimeError: bug in a probe"
+
+
+async def test_the_concurrency_limit_holds_and_in_flight_counts_running_probes() -> None:
+    scheduler = Scheduler(max_concurrency=3)
+    with hung_server() as (hung_url, accepted):
+        scheduler.apply(
+            config(*(target(f"t{i}", hung_url, interval="1s", timeout="1s") for i in range(10)))
+        )
+        try:
+            await async_wait_for(lambda: scheduler.in_flight == 3, what="3 probes in flight")
+            await async_wait_for(lambda: len(accepted) == 3, what="3 connections")
+            await asyncio.sleep(0.2)  # let any probe that would break the limit do so
+            assert (scheduler.in_flight, len(accepted)) == (3, 3)
+        finally:
+            await scheduler.stop()
+
+
+async def test_apply_starts_new_targets_stops_removed_ones_and_keeps_unchanged_state(
+    ok_url: str,
+) -> None:
+    scheduler = Scheduler()
+    scheduler.apply(config(target("a", ok_url), target("b", ok_url)))
+    try:
+        a = scheduler.states["a"]
+        await async_wait_for(lambda: a.runs["success"] >= 2, what="runs of a")
+        scheduler.apply(config(target("a", ok_url), target("c", ok_url)))
+        assert sorted(scheduler.states) == ["a", "c"]
+        assert scheduler.states["a"] is a
+        await async_wait_for(lambda: scheduler.loops_alive() == 2, what="b's loop to stop")
+        scheduler.apply(config(target("a", ok_url, tenant="acme")))
+        assert scheduler.states["a"] is not a  # new labels: new series from zero
+    finally:
+        await scheduler.stop()
+
+
+def test_phases_spread_targets_on_one_interval_evenly() -> None:
+    offsets = [phase(f"target_{i}", 10.0) for i in range(1000)]
+    assert all(0 <= o < 10 for o in offsets)
+    per_second = collections.Counter(int(o) for o in offsets)
+    assert len(per_second) == 10
+    assert max(per_second.values()) < 130  # 100 each if perfectly even
+
+
+def test_a_phase_is_stable_across_restarts() -> None:
+    assert phase("zebra_admin_access", 60.0) == phase("zebra_admin_access", 60.0)
+    assert phase("zebra_admin_access", 60.0) != phase("auth_login_endpoint", 60.0)
