@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -33,6 +34,9 @@ _DURATION_UNITS = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
 _NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _STATUS_CLASS = re.compile(r"^[1-5]xx$")
 _METHOD = re.compile(r"^[A-Z]+$")
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+# The probe frames every request itself; a configured value would contradict it.
+_FRAMING_HEADERS = frozenset({"content-length", "connection", "transfer-encoding"})
 
 
 class ConfigError(Exception):
@@ -154,6 +158,16 @@ class TLSSettings(_Strict):
     ca_file: Path | None = None
     server_name: str | None = None
 
+    @field_validator("ca_file")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            try:
+                value.read_bytes()
+            except OSError as err:
+                raise ValueError(f"cannot read {value}: {err.strerror}") from None
+        return value
+
 
 class BodyCheck(_Strict):
     """One assertion on a response body: a regex that must (not) match, or a JSON path."""
@@ -234,10 +248,28 @@ class HTTPSpec(_Strict):
                 )
         return values
 
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, headers: dict[str, str | SecretSource]) -> dict[str, str | SecretSource]:
+        for name, value in headers.items():
+            if not _HEADER_NAME.match(name):
+                raise ValueError(f"{name!r} is not a valid header name")
+            if name.lower() in _FRAMING_HEADERS:
+                raise ValueError(f"{name} is set by the probe itself")
+            if any(c in reveal(value) for c in "\r\n"):
+                raise ValueError(f"the value of {name} must not hold a line break")
+        return headers
+
     @model_validator(mode="after")
-    def _one_body(self) -> HTTPSpec:
+    def _consistent(self) -> HTTPSpec:
         if self.body is not None and "json_body" in self.model_fields_set:
             raise ValueError("takes body or json, not both")
+        if self.basic_auth is not None and any(h.lower() == "authorization" for h in self.headers):
+            raise ValueError("takes basic_auth or an Authorization header, not both")
+        try:
+            json.dumps(self.json_body)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"json cannot be sent as JSON: {err}") from None
         return self
 
     def status_ok(self, status: int) -> bool:

@@ -22,6 +22,12 @@ def phase(name: str, interval: float) -> float:
     return zlib.crc32(name.encode()) / 2**32 * interval
 
 
+def first_due(name: str, interval: float, now: float) -> float:
+    """The target's next slot on a fixed grid, so a restarted loop keeps its schedule."""
+    due = now - now % interval + phase(name, interval)
+    return due if due >= now else due + interval
+
+
 async def run_once(target: Target, trace: Trace | None = None) -> tuple[ProbeResult, float]:
     """Run one probe under the target's timeout. Never raises, except on cancellation."""
     started = time.perf_counter()
@@ -88,7 +94,7 @@ class Scheduler:
     async def _loop(self, state: TargetState) -> None:
         loop = asyncio.get_running_loop()
         interval = state.target.interval
-        due = loop.time() + phase(state.target.name, interval)
+        due = first_due(state.target.name, interval, loop.time())
         while True:
             await asyncio.sleep(due - loop.time())
             await self._run(state, due)

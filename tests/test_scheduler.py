@@ -14,7 +14,7 @@ from starlette.routing import Route
 from exporter import probes
 from exporter.config import Config, parse_config
 from exporter.probes import ProbeResult, Trace
-from exporter.scheduler import Scheduler, phase
+from exporter.scheduler import Scheduler, first_due, phase
 from tests.servers import async_wait_for, hung_server, serve_app
 
 
@@ -132,3 +132,11 @@ def test_phases_spread_targets_on_one_interval_evenly() -> None:
 def test_a_phase_is_stable_across_restarts() -> None:
     assert phase("zebra_admin_access", 60.0) == phase("zebra_admin_access", 60.0)
     assert phase("zebra_admin_access", 60.0) != phase("auth_login_endpoint", 60.0)
+
+
+@pytest.mark.parametrize("now", [0.0, 3.2, 7.9, 10.0, 12345.6])
+def test_the_first_run_is_the_next_slot_on_the_targets_grid(now: float) -> None:
+    due = first_due("zebra_admin_access", 10.0, now)
+    assert now <= due < now + 10.0
+    slots = (due - phase("zebra_admin_access", 10.0)) / 10.0
+    assert slots == pytest.approx(round(slots))

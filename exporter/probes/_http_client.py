@@ -1,0 +1,280 @@
+"""A minimal HTTP/1.1 client: one request per fresh connection, responses parsed by httptools.
+
+An `asyncio.Protocol` rather than streams: against a local nginx it cost 0.11 CPU-ms per
+request on uvloop where `asyncio.open_connection` cost 0.15 (0.16 and 0.18 on the default
+loop), because received bytes go straight into the parser with no reader task to wake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import httptools
+
+from exporter import __version__
+
+USER_AGENT = f"business-exporter/{__version__}"
+_MAX_HEAD = 64 * 1024  # status line and headers; a peer sending more is not serving HTTP
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_URL_SAFE = "/%:@!$&'()*+,;=?~"  # characters a request target keeps as they are
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    name: str
+    value: str
+    secret: bool  # shown as <secret> by head_lines(mask=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """Where to connect and what to send there."""
+
+    url: str
+    method: str
+    headers: tuple[Header, ...]
+    body: bytes | None
+    json: bool
+    host: str
+    port: int
+    tls: bool
+    server_name: str
+    authority: str
+    target: str
+
+    @classmethod
+    def to(
+        cls,
+        url: str,
+        method: str,
+        headers: tuple[Header, ...] = (),
+        body: bytes | None = None,
+        *,
+        json: bool = False,
+        server_name: str | None = None,
+    ) -> Request:
+        """A request for an absolute http(s) URL; ValueError for any other URL."""
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("not an absolute http:// or https:// URL")
+        target = quote(parts.path or "/", safe=_URL_SAFE)
+        if parts.query:
+            target += "?" + quote(parts.query, safe=_URL_SAFE)
+        host = parts.hostname
+        tls = parts.scheme == "https"
+        sni = server_name or host
+        return cls(url, method, headers, body, json, host, port, tls, sni, parts.netloc, target)
+
+    def head_lines(self, mask: bool = False) -> list[str]:
+        """The request line and headers; with `mask`, secret values replaced for display."""
+        given = {h.name.lower() for h in self.headers}
+        lines = [f"{self.method} {self.target} HTTP/1.1"]
+        if "host" not in given:
+            lines.append(f"Host: {self.authority}")
+        if "user-agent" not in given:
+            lines.append(f"User-Agent: {USER_AGENT}")
+        lines += [f"{h.name}: {'<secret>' if mask and h.secret else h.value}" for h in self.headers]
+        if self.body is not None:
+            if self.json and "content-type" not in given:
+                lines.append("Content-Type: application/json")
+            lines.append(f"Content-Length: {len(self.body)}")
+        elif self.method in _BODY_METHODS:
+            lines.append("Content-Length: 0")
+        lines.append("Connection: close")
+        return lines
+
+    def encode(self) -> bytes:
+        head = "\r\n".join(self.head_lines()) + "\r\n\r\n"
+        return head.encode() + (self.body or b"")
+
+
+@lru_cache(maxsize=64)
+def tls_context(insecure: bool, ca_file: Path | None, version: int = 0) -> ssl.SSLContext:
+    """A client context; loading CA certificates takes milliseconds, so callers keep it.
+
+    `version` (the CA file's mtime, say) makes a changed file load again.
+    """
+    if insecure:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    return ssl.create_default_context(cafile=ca_file)
+
+
+class ResponseError(Exception):
+    """A response that cannot be used, with its status when that much arrived."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class InvalidResponse(ResponseError):
+    """The peer sent something that is not HTTP, or closed before a complete response."""
+
+
+class ResponseTooLarge(ResponseError):
+    """The response body grew past the caller's limit; reading stopped there."""
+
+
+@dataclass(slots=True)
+class Response:
+    status: int
+    reason: str
+    version: str
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+    def header(self, name: bytes) -> bytes | None:
+        """The first header called `name` (lower case), or None."""
+        return next((v for n, v in self.headers if n.lower() == name), None)
+
+
+class _ResponseProtocol(asyncio.Protocol):
+    """Feeds received bytes to httptools and resolves `done` with the first final response."""
+
+    def __init__(self, done: asyncio.Future[Response]) -> None:
+        self.done = done
+        self._parser = httptools.HttpResponseParser(self)
+        self._reason = b""
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._body: list[bytes] = []
+        self._size = 0
+        self._received = 0
+        self._headers_complete = False
+        self.max_body = 0
+        self.head = False
+
+    def data_received(self, data: bytes) -> None:
+        if self.done.done():
+            return
+        self._received += len(data)
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserError as err:
+            self._fail(InvalidResponse(f"not a valid HTTP response: {err}", self._status()))
+        if not self._headers_complete and self._received > _MAX_HEAD:
+            self._fail(InvalidResponse(f"no end of the response headers in {_MAX_HEAD} bytes"))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.done.done():
+            return
+        if exc is not None:
+            self._fail(exc)
+        elif self._headers_complete and self._delimited_by_eof():
+            self._finish()
+        elif self._headers_complete:
+            message = "the peer closed the connection in the middle of the body"
+            self._fail(InvalidResponse(message, self._status()))
+        else:
+            self._fail(InvalidResponse("the peer closed the connection before a complete response"))
+
+    # httptools callbacks
+
+    def on_status(self, reason: bytes) -> None:
+        self._reason += reason
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        self._headers_complete = True
+        if self.head:  # a response to HEAD announces a body it never sends
+            self._finish()
+
+    def on_body(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > self.max_body:
+            message = f"the body exceeds max_response_bytes ({self.max_body})"
+            self._fail(ResponseTooLarge(message, self._status()))
+        elif not self.done.done():
+            self._body.append(chunk)
+
+    def on_message_complete(self) -> None:
+        status = self._parser.get_status_code()
+        if 100 <= status < 200 and status != 101:  # interim (100 Continue, 103 Early Hints)
+            self._reason, self._headers, self._headers_complete = b"", [], False
+        else:
+            self._finish()
+
+    def discard(self) -> None:
+        """Report nothing more: cancel a pending result, mark an error nobody read as seen."""
+        if not self.done.done():
+            self.done.cancel()
+        elif not self.done.cancelled():
+            self.done.exception()
+
+    # helpers
+
+    def _status(self) -> int | None:
+        return self._parser.get_status_code() if self._headers_complete else None
+
+    def _delimited_by_eof(self) -> bool:
+        names = {n.lower() for n, _ in self._headers}
+        return b"content-length" not in names and b"transfer-encoding" not in names
+
+    def _finish(self) -> None:
+        if not self.done.done():
+            self.done.set_result(
+                Response(
+                    status=self._parser.get_status_code(),
+                    reason=self._reason.decode("latin-1"),
+                    version=self._parser.get_http_version(),
+                    headers=self._headers,
+                    body=b"".join(self._body),
+                )
+            )
+
+    def _fail(self, exc: BaseException) -> None:
+        if not self.done.done():
+            self.done.set_exception(exc)
+
+
+class Connection:
+    """One TCP (then maybe TLS) connection carrying one request. Always `close()` it."""
+
+    def __init__(self, transport: asyncio.Transport, protocol: _ResponseProtocol) -> None:
+        self.transport = transport
+        self._protocol = protocol
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> Connection:
+        """Resolve and connect; raises socket.gaierror or OSError."""
+        loop = asyncio.get_running_loop()
+        protocol = _ResponseProtocol(loop.create_future())
+        transport, _ = await loop.create_connection(lambda: protocol, host, port)
+        return cls(transport, protocol)
+
+    async def start_tls(self, context: ssl.SSLContext, server_hostname: str) -> None:
+        """Upgrade to TLS; raises ssl.SSLError (certificate problems included) or OSError."""
+        loop = asyncio.get_running_loop()
+        tls = await loop.start_tls(
+            self.transport, self._protocol, context, server_hostname=server_hostname
+        )
+        if tls is None:  # only when the transport closed during the handshake
+            raise ConnectionResetError("the peer closed the connection during the TLS handshake")
+        self.transport = tls
+
+    async def exchange(self, request: bytes, *, max_body: int, head: bool) -> Response:
+        """Send `request`, read the response; raises InvalidResponse, ResponseTooLarge, OSError."""
+        self._protocol.max_body = max_body
+        self._protocol.head = head
+        self.transport.write(request)
+        return await self._protocol.done
+
+    def peer(self) -> str:
+        """The address connected to, as `ip:port`."""
+        address = self.transport.get_extra_info("peername")
+        return f"{address[0]}:{address[1]}" if address else "?"
+
+    def close(self) -> None:
+        """Drop the connection at once: no TLS close_notify to wait for, no socket left behind."""
+        self.transport.abort()
+        self._protocol.discard()
