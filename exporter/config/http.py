@@ -1,0 +1,157 @@
+"""The `http:` probe block."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator, model_validator
+
+from exporter.config.types import (
+    Duration,
+    HeaderValue,
+    Regex,
+    SecretSource,
+    StrictModel,
+    reveal,
+)
+
+_STATUS_CLASS = re.compile(r"^[1-5]xx$")
+_METHOD = re.compile(r"^[A-Z]+$")
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+# The probe frames every request itself; a configured value would contradict it.
+_FRAMING_HEADERS = frozenset({"content-length", "connection", "transfer-encoding"})
+
+
+class BasicAuth(StrictModel):
+    username: str
+    password: SecretSource
+
+
+class TLSSettings(StrictModel):
+    insecure_skip_verify: bool = False
+    ca_file: Path | None = None
+    server_name: str | None = None
+
+    @field_validator("ca_file")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            try:
+                value.read_bytes()
+            except OSError as err:
+                raise ValueError(f"cannot read {value}: {err.strerror}") from None
+        return value
+
+
+class BodyCheck(StrictModel):
+    """One assertion on a response body: a regex that must (not) match, or a JSON path."""
+
+    matches: Regex | None = None
+    not_matches: Regex | None = None
+    json_path: str | None = None
+    equals: Any = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> BodyCheck:
+        kinds = [k for k in ("matches", "not_matches", "json_path") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("needs exactly one of matches, not_matches or json_path")
+        if "equals" in self.model_fields_set and self.json_path is None:
+            raise ValueError("equals goes with json_path")
+        return self
+
+    @field_validator("json_path")
+    @classmethod
+    def _json_path(cls, value: str | None) -> str | None:
+        from exporter.jsonpath import compile_path
+
+        if value is not None:
+            compile_path(value)
+        return value
+
+
+StatusPattern = int | str
+
+
+class HTTPSpec(StrictModel):
+    """An HTTP request and what its response must look like."""
+
+    url: str
+    method: str = "GET"
+    headers: dict[str, HeaderValue] = Field(default_factory=dict)
+    basic_auth: BasicAuth | None = None
+    body: str | None = None
+    json_body: Any = Field(default=None, alias="json")
+    valid_status_codes: list[StatusPattern] = Field(
+        default_factory=lambda: list[StatusPattern](["2xx"]), min_length=1
+    )
+    max_duration: Duration | None = None
+    follow_redirects: bool = True
+    max_redirects: int = Field(default=10, ge=0)
+    tls: TLSSettings = Field(default_factory=TLSSettings)
+    max_response_bytes: int = Field(default=1 << 20, gt=0)
+    body_checks: list[BodyCheck] = Field(default_factory=list)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"must be an absolute http:// or https:// URL, not {value!r}")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("must not hold credentials: use basic_auth with env or file")
+        return value
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, value: str) -> str:
+        if not _METHOD.match(value.upper()):
+            raise ValueError(f"must be an HTTP method such as GET or POST, not {value!r}")
+        return value.upper()
+
+    @field_validator("valid_status_codes")
+    @classmethod
+    def _statuses(cls, values: list[StatusPattern]) -> list[StatusPattern]:
+        for value in values:
+            ok = (isinstance(value, int) and 100 <= value <= 599) or (
+                isinstance(value, str) and _STATUS_CLASS.match(value)
+            )
+            if not ok:
+                raise ValueError(
+                    f"must hold status codes (100-599) or classes like 4xx, not {value!r}"
+                )
+        return values
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, headers: dict[str, str | SecretSource]) -> dict[str, str | SecretSource]:
+        for name, value in headers.items():
+            if not _HEADER_NAME.match(name):
+                raise ValueError(f"{name!r} is not a valid header name")
+            if name.lower() in _FRAMING_HEADERS:
+                raise ValueError(f"{name} is set by the probe itself")
+            if any(c in reveal(value) for c in "\r\n"):
+                raise ValueError(f"the value of {name} must not hold a line break")
+        return headers
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HTTPSpec:
+        if self.body is not None and "json_body" in self.model_fields_set:
+            raise ValueError("takes body or json, not both")
+        if self.basic_auth is not None and any(h.lower() == "authorization" for h in self.headers):
+            raise ValueError("takes basic_auth or an Authorization header, not both")
+        try:
+            json.dumps(self.json_body)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"json cannot be sent as JSON: {err}") from None
+        return self
+
+    def status_ok(self, status: int) -> bool:
+        return any(
+            status == p if isinstance(p, int) else status // 100 == int(p[0])
+            for p in self.valid_status_codes
+        )

@@ -1,0 +1,162 @@
+"""Parsing and validation: every problem at once, each with its path and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from exporter import yamlsource
+from exporter.config.model import Config
+from exporter.config.types import format_duration
+from exporter.yamlsource import Problem
+
+
+class ConfigError(Exception):
+    """A config that cannot be used, with every problem found in it."""
+
+    def __init__(self, problems: list[Problem], source: str = "<config>") -> None:
+        self.problems = problems
+        self.source = source
+        super().__init__("\n".join(p.render(source) for p in problems))
+
+
+def parse_config(text: str, source: str = "<config>") -> Config:
+    """Parse and validate config text; raise ConfigError listing every problem."""
+    doc = yamlsource.load(text)
+    problems = list(doc.problems)
+    if problems and doc.data is None:
+        raise ConfigError(problems, source)
+    data = {} if doc.data is None else doc.data
+    problems += _duplicate_names(data, doc)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as err:
+        problems += _from_pydantic(err, doc)
+        raise ConfigError(_by_line(problems), source) from None
+    problems += _semantic_problems(config, doc)
+    if problems:
+        raise ConfigError(_by_line(problems), source)
+    return config
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and parse a config file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError([Problem("", f"cannot read config: {err.strerror}")], str(path)) from None
+    return parse_config(text, str(path))
+
+
+def _by_line(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: p.line or 0)
+
+
+def _duplicate_names(data: Any, doc: yamlsource.Document) -> list[Problem]:
+    targets = data.get("targets") if isinstance(data, dict) else None
+    if not isinstance(targets, list):
+        return []
+    first: dict[str, int] = {}
+    problems = []
+    for i, target in enumerate(targets):
+        name = target.get("name") if isinstance(target, dict) else None
+        if not isinstance(name, str):
+            continue
+        path = ("targets", i, "name")
+        if name in first:
+            problems.append(
+                Problem(
+                    yamlsource.format_path(path),
+                    f'duplicate target name "{name}" (also targets[{first[name]}])',
+                    doc.line_of(path),
+                )
+            )
+        else:
+            first[name] = i
+    return problems
+
+
+def _semantic_problems(config: Config, doc: yamlsource.Document) -> list[Problem]:
+    problems = []
+    for i, target in enumerate(config.targets):
+        if target.timeout > target.interval:
+            field = "timeout" if "timeout" in target.model_fields_set else "interval"
+            path = ("targets", i, field)
+            problems.append(
+                Problem(
+                    yamlsource.format_path(path),
+                    f"timeout ({format_duration(target.timeout)}) must not exceed "
+                    f"interval ({format_duration(target.interval)})",
+                    doc.line_of(path),
+                )
+            )
+    return problems
+
+
+def _from_pydantic(err: ValidationError, doc: yamlsource.Document) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    for error in err.errors():
+        path = _data_path(doc.data, error["loc"], error["type"])
+        message = _message(error)
+        key = (yamlsource.format_path(path), message)
+        if key not in seen:
+            seen.add(key)
+            problems.append(Problem(key[0], message, doc.line_of(path)))
+    return problems
+
+
+def _data_path(data: Any, loc: tuple[str | int, ...], kind: str) -> yamlsource.Path:
+    """Follow pydantic's loc through the data, dropping union tags and validator names."""
+    path: list[str | int] = []
+    node = data
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        elif not (last and kind in ("missing", "extra_forbidden")):
+            continue
+        path.append(part)
+    return tuple(path)
+
+
+_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "unknown field",
+    "string_type": "must be a string",
+    "int_type": "must be an integer",
+    "int_parsing": "must be an integer",
+    "int_from_float": "must be an integer",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping",
+    "model_attributes_type": "must be a mapping",
+    "list_type": "must be a list",
+}
+
+
+def _message(error: Any) -> str:
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    if kind == "literal_error":
+        return f"must be one of: {ctx['expected'].replace(' or ', ', ')}".replace("'", "")
+    if kind == "greater_than":
+        return f"must be greater than {ctx['gt']}"
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx['ge']}"
+    if kind == "too_short":
+        return f"must have at least {ctx['min_length']} item(s)"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind in _MESSAGES:
+        return _MESSAGES[kind]
+    msg: str = error["msg"]
+    return msg[:1].lower() + msg[1:]

@@ -1,0 +1,142 @@
+"""Value types shared by the config models: durations, names, regexes and secrets."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    PrivateAttr,
+    SecretStr,
+    Tag,
+    model_validator,
+)
+
+from exporter.conventions import RESERVED_LABELS
+
+_DURATION = re.compile(
+    r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
+)
+_DURATION_UNITS = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
+_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+def parse_duration(value: object) -> float:
+    """Parse a Prometheus duration such as `30s`, `1m30s` or `250ms` into seconds."""
+    match = _DURATION.match(value) if isinstance(value, str) and value else None
+    if match is None:
+        raise ValueError(f'must be a duration such as "30s", "5m" or "250ms", not {value!r}')
+    return sum(int(n) * unit for n, unit in zip(match.groups(), _DURATION_UNITS, strict=True) if n)
+
+
+def format_duration(seconds: float) -> str:
+    """Seconds back to the shortest Prometheus duration that says the same."""
+    ms = round(seconds * 1000)
+    if ms % 1000:
+        return f"{ms}ms"
+    out, rest = "", ms // 1000
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if rest >= size:
+            out += f"{rest // size}{unit}"
+            rest %= size
+    return out or "0s"
+
+
+def _positive_duration(value: object) -> float:
+    seconds = parse_duration(value)
+    if seconds <= 0:
+        raise ValueError("must be greater than 0")
+    return seconds
+
+
+def _name(value: object) -> str:
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise ValueError(
+            f"must start with a letter or underscore and hold only letters, digits and "
+            f"underscores, not {value!r}"
+        )
+    return value
+
+
+def _regex(value: object) -> re.Pattern[str]:
+    if not isinstance(value, str):
+        raise ValueError("must be a regular expression in a string")
+    try:
+        return re.compile(value)
+    except re.error as err:
+        raise ValueError(f"is not a valid regular expression: {err}") from None
+
+
+Duration = Annotated[float, BeforeValidator(_positive_duration)]
+Regex = Annotated[re.Pattern[str], BeforeValidator(_regex)]
+Name = Annotated[str, BeforeValidator(_name)]
+Severity = Literal["emergency", "critical", "high", "medium", "low", "info"]
+
+
+class StrictModel(BaseModel):
+    """Base of every config model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+
+
+class SecretSource(StrictModel):
+    """A secret read from an environment variable or a file when the config is loaded."""
+
+    env: str | None = None
+    file: Path | None = None
+    prefix: str = ""
+    _value: SecretStr = PrivateAttr(default=SecretStr(""))
+
+    @model_validator(mode="after")
+    def _resolve(self) -> SecretSource:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("needs exactly one of env or file")
+        if self.env is not None:
+            raw = os.environ.get(self.env)
+            if raw is None:
+                raise ValueError(f"environment variable {self.env} is not set")
+        else:
+            assert self.file is not None
+            try:
+                raw = self.file.read_text().strip()
+            except OSError as err:
+                raise ValueError(f"cannot read {self.file}: {err.strerror}") from None
+        self._value = SecretStr(self.prefix + raw)
+        return self
+
+    def reveal(self) -> str:
+        return self._value.get_secret_value()
+
+
+def _secret_or_plain(value: Any) -> str:
+    return "plain" if isinstance(value, str) else "secret"
+
+
+HeaderValue = Annotated[
+    Annotated[str, Tag("plain")] | Annotated[SecretSource, Tag("secret")],
+    Discriminator(_secret_or_plain),
+]
+
+
+def reveal(value: str | SecretSource) -> str:
+    """The value to send: plain text as is, a secret resolved."""
+    return value if isinstance(value, str) else value.reveal()
+
+
+def _labels(value: Any) -> Any:
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, str) or not _NAME.match(key) or key.startswith("__"):
+                raise ValueError(f"{key!r} is not a valid Prometheus label name")
+            if key in RESERVED_LABELS:
+                raise ValueError(f"{key!r} is reserved for the exporter's own labels")
+    return value
+
+
+Labels = Annotated[dict[str, str], BeforeValidator(_labels)]
