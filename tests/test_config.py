@@ -115,3 +115,54 @@ def test_durations_read_the_prometheus_way(text: str, seconds: float) -> None:
 def test_durations_reject_what_prometheus_rejects(text: str) -> None:
     with pytest.raises(ValueError, match="must be a duration"):
         parse_duration(text)
+
+
+BUSINESS = """
+contexts:
+  revenue_critical:
+    display_name: Revenue critical
+    revenue_at_risk: {amount: 925000, currency: GBP}
+tiers:
+  basic: {availability: 99.0, latency: 1s, error_rate: 2.0}
+  enterprise: {availability: 99.9, latency: 500ms, error_rate: 0.5}
+tenants:
+  acme: {tier: basic}
+  zebra_associates: {tier: enterprise, display_name: Zebra Associates}
+targets:
+  - name: "{tenant}_login"
+    per_tenant: true
+    severity: critical
+    context: revenue_critical
+    service: auth
+    labels: {plan: "{tier}"}
+    http: {url: "https://{tenant}.example.com/login"}
+  - name: platform_health
+    severity: info
+    context: revenue_critical
+    service: api
+    revenue_at_risk: {amount: 10, currency: EUR}
+    http: {url: "https://api.example.com/health"}
+"""
+
+
+def test_a_per_tenant_target_becomes_one_target_per_tenant_with_its_tier() -> None:
+    targets = parse_config(BUSINESS).targets
+    assert [(t.name, t.tenant, t.tier) for t in targets] == [
+        ("acme_login", "acme", "basic"),
+        ("zebra_associates_login", "zebra_associates", "enterprise"),
+        ("platform_health", "", ""),
+    ]
+    assert targets[1].http is not None
+    assert targets[1].http.url == "https://zebra_associates.example.com/login"
+    assert targets[0].labels == {"plan": "basic"}
+
+
+def test_a_target_takes_its_contexts_revenue_at_risk_unless_it_sets_its_own() -> None:
+    targets = parse_config(BUSINESS).targets
+    assert targets[0].revenue_at_risk is not None
+    assert (targets[0].revenue_at_risk.amount, targets[0].revenue_at_risk.currency) == (
+        925000,
+        "GBP",
+    )
+    assert targets[2].revenue_at_risk is not None
+    assert targets[2].revenue_at_risk.currency == "EUR"

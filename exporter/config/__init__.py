@@ -1,8 +1,9 @@
 """The config file: strict typed models, `parse_config(text)` and `load_config(path)`."""
 
+from exporter.config.business import Alert, Context, RevenueAtRisk, Tenant, Tier
 from exporter.config.http import BasicAuth, BodyCheck, HTTPSpec, TLSSettings
 from exporter.config.load import ConfigError, load_config, parse_config
-from exporter.config.model import KINDS, Config, Defaults, RevenueAtRisk, Target
+from exporter.config.model import KINDS, Config, Defaults, Target
 from exporter.config.types import (
     Duration,
     HeaderValue,
@@ -16,10 +17,12 @@ from exporter.config.types import (
 
 __all__ = [
     "KINDS",
+    "Alert",
     "BasicAuth",
     "BodyCheck",
     "Config",
     "ConfigError",
+    "Context",
     "Defaults",
     "Duration",
     "HTTPSpec",
@@ -30,6 +33,8 @@ __all__ = [
     "StrictModel",
     "TLSSettings",
     "Target",
+    "Tenant",
+    "Tier",
     "format_duration",
     "load_config",
     "parse_config",

@@ -8,8 +8,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from exporter import yamlsource
+from exporter.config import tenants
 from exporter.config.model import Config
-from exporter.config.types import format_duration
+from exporter.config.references import check_references
 from exporter.yamlsource import Problem
 
 
@@ -28,16 +29,22 @@ def parse_config(text: str, source: str = "<config>") -> Config:
     problems = list(doc.problems)
     if problems and doc.data is None:
         raise ConfigError(problems, source)
-    data = {} if doc.data is None else doc.data
-    problems += _duplicate_names(data, doc)
+    expansion = tenants.expand({} if doc.data is None else doc.data, doc)
+    problems += expansion.problems
+    problems += _duplicate_names(expansion, doc)
     try:
-        config = Config.model_validate(data)
+        config = Config.model_validate(expansion.data)
     except ValidationError as err:
-        problems += _from_pydantic(err, doc)
-        raise ConfigError(_by_line(problems), source) from None
-    problems += _semantic_problems(config, doc)
+        problems += _from_pydantic(err, expansion, doc)
+        raise ConfigError(_by_line(_unique(problems)), source) from None
+
+    def report(path: tuple[str | int, ...], message: str) -> None:
+        path = expansion.source_path(path)
+        problems.append(Problem(yamlsource.format_path(path), message, doc.line_of(path)))
+
+    check_references(config, report)
     if problems:
-        raise ConfigError(_by_line(problems), source)
+        raise ConfigError(_by_line(_unique(problems)), source)
     return config
 
 
@@ -54,7 +61,13 @@ def _by_line(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: p.line or 0)
 
 
-def _duplicate_names(data: Any, doc: yamlsource.Document) -> list[Problem]:
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """One report per problem, though a per_tenant template repeats it for every tenant."""
+    return list(dict.fromkeys(problems))
+
+
+def _duplicate_names(expansion: tenants.Expansion, doc: yamlsource.Document) -> list[Problem]:
+    data = expansion.data
     targets = data.get("targets") if isinstance(data, dict) else None
     if not isinstance(targets, list):
         return []
@@ -64,12 +77,13 @@ def _duplicate_names(data: Any, doc: yamlsource.Document) -> list[Problem]:
         name = target.get("name") if isinstance(target, dict) else None
         if not isinstance(name, str):
             continue
-        path = ("targets", i, "name")
         if name in first:
+            path = expansion.source_path(("targets", i, "name"))
+            other = expansion.source_path(("targets", first[name]))
             problems.append(
                 Problem(
                     yamlsource.format_path(path),
-                    f'duplicate target name "{name}" (also targets[{first[name]}])',
+                    f'duplicate target name "{name}" (also {yamlsource.format_path(other)})',
                     doc.line_of(path),
                 )
             )
@@ -78,28 +92,14 @@ def _duplicate_names(data: Any, doc: yamlsource.Document) -> list[Problem]:
     return problems
 
 
-def _semantic_problems(config: Config, doc: yamlsource.Document) -> list[Problem]:
-    problems = []
-    for i, target in enumerate(config.targets):
-        if target.timeout > target.interval:
-            field = "timeout" if "timeout" in target.model_fields_set else "interval"
-            path = ("targets", i, field)
-            problems.append(
-                Problem(
-                    yamlsource.format_path(path),
-                    f"timeout ({format_duration(target.timeout)}) must not exceed "
-                    f"interval ({format_duration(target.interval)})",
-                    doc.line_of(path),
-                )
-            )
-    return problems
-
-
-def _from_pydantic(err: ValidationError, doc: yamlsource.Document) -> list[Problem]:
+def _from_pydantic(
+    err: ValidationError, expansion: tenants.Expansion, doc: yamlsource.Document
+) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
     for error in err.errors():
-        path = _data_path(doc.data, error["loc"], error["type"])
+        path = _data_path(expansion.data, error["loc"], error["type"])
+        path = expansion.source_path(path)
         message = _message(error)
         key = (yamlsource.format_path(path), message)
         if key not in seen:

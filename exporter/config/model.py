@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
+from exporter.config.business import Alert, Context, RevenueAtRisk, Tenant, Tier
 from exporter.config.http import HTTPSpec
 from exporter.config.types import Duration, Labels, Name, Severity, StrictModel
-
-
-class RevenueAtRisk(StrictModel):
-    amount: float = Field(ge=0)
-    currency: str = "GBP"
-
-    @field_validator("currency")
-    @classmethod
-    def _currency(cls, value: str) -> str:
-        if not re.match(r"^[A-Z]{3}$", value):
-            raise ValueError(f"must be an ISO 4217 code such as GBP, not {value!r}")
-        return value
-
 
 # Fields a target takes from `defaults:` when it does not set them itself.
 INHERITED = ("interval", "timeout", "failure_threshold", "success_threshold", "tenant", "tier")
@@ -55,6 +42,8 @@ class Target(StrictModel):
     timeout: Duration = 10.0
     failure_threshold: int = Field(default=2, ge=1)
     success_threshold: int = Field(default=2, ge=1)
+    alert: Name | None = None
+    per_tenant: bool = False
     http: HTTPSpec | None = None
 
     @model_validator(mode="after")
@@ -86,17 +75,35 @@ class Target(StrictModel):
         }
 
 
+def _inherit(target: Target, field: str, value: Any) -> None:
+    # Not setattr: that would add the field to model_fields_set, which must keep saying
+    # what the file itself set (error messages point at the field the user wrote).
+    target.__dict__[field] = value
+
+
 class Config(StrictModel):
     defaults: Defaults = Field(default_factory=Defaults)
+    contexts: dict[Name, Context] = Field(default_factory=dict)
+    alerts: dict[Name, Alert] = Field(default_factory=dict)
+    tiers: dict[Name, Tier] = Field(default_factory=dict)
+    tenants: dict[Name, Tenant] = Field(default_factory=dict)
     targets: list[Target] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _inherit_defaults(self) -> Config:
+    def _inherit(self) -> Config:
+        """Fill what a target leaves out: defaults, its tenant's tier, its context's revenue."""
         for target in self.targets:
+            explicit = target.model_fields_set
             for field in INHERITED:
-                if field not in target.model_fields_set:
-                    setattr(target, field, getattr(self.defaults, field))
-            target.labels = {**self.defaults.labels, **target.labels}
+                if field not in explicit:
+                    _inherit(target, field, getattr(self.defaults, field))
+            _inherit(target, "labels", {**self.defaults.labels, **target.labels})
+            tenant = self.tenants.get(target.tenant)
+            if tenant is not None and "tier" not in explicit:
+                _inherit(target, "tier", tenant.tier)
+            context = self.contexts.get(target.context)
+            if target.revenue_at_risk is None and context is not None:
+                _inherit(target, "revenue_at_risk", context.revenue_at_risk)
         return self
 
     def target(self, name: str) -> Target | None:

@@ -1,0 +1,56 @@
+"""Checks across sections: every name a target or alert refers to is defined."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Iterator
+
+from exporter.config.model import Config
+from exporter.config.types import format_duration
+
+Report = Callable[[tuple[str | int, ...], str], None]
+
+
+def check_references(config: Config, report: Report) -> None:
+    """Report each dangling reference and impossible timing with its path."""
+    for i, target in enumerate(config.targets):
+        here = ("targets", i)
+        if target.timeout > target.interval:
+            field = "timeout" if "timeout" in target.model_fields_set else "interval"
+            report(
+                (*here, field),
+                f"timeout ({format_duration(target.timeout)}) must not exceed "
+                f"interval ({format_duration(target.interval)})",
+            )
+        for field, name, section in _target_refs(config, i):
+            report((*here, field), undefined(name, section, getattr(config, section)))
+    for name, alert in config.alerts.items():
+        if config.contexts and alert.context not in config.contexts:
+            report(
+                ("alerts", name, "context"), undefined(alert.context, "contexts", config.contexts)
+            )
+    for name, tenant in config.tenants.items():
+        if config.tiers and tenant.tier not in config.tiers:
+            report(("tenants", name, "tier"), undefined(tenant.tier, "tiers", config.tiers))
+
+
+def undefined(name: str, section: str, defined: Iterable[str]) -> str:
+    """Say that `name` is missing from `section`, and what was probably meant."""
+    names = sorted(defined)
+    close = difflib.get_close_matches(name, names, n=1)
+    if close:
+        return f"{name!r} is not defined in {section}; did you mean {close[0]!r}?"
+    return f"{name!r} is not defined in {section} (defined: {', '.join(names) or 'none'})"
+
+
+def _target_refs(config: Config, i: int) -> Iterator[tuple[str, str, str]]:
+    """(field, name, section) for each reference of target i to an undefined name."""
+    target = config.targets[i]
+    if target.alert is not None and target.alert not in config.alerts:
+        yield "alert", target.alert, "alerts"
+    if config.contexts and target.context not in config.contexts:
+        yield "context", target.context, "contexts"
+    if config.tenants and target.tenant and target.tenant not in config.tenants:
+        yield "tenant", target.tenant, "tenants"
+    if config.tiers and target.tier and target.tier not in config.tiers:
+        yield "tier", target.tier, "tiers"
