@@ -1,0 +1,1 @@
+"""Generators: pure builders from a Config to rules, routing, dashboards and their tests."""
