@@ -38,11 +38,13 @@ async def run_once(target: Target, trace: Trace | None = None) -> tuple[ProbeRes
         result = ProbeResult.failed(
             REASON_TIMEOUT, f"no result within the timeout of {format_duration(target.timeout)}"
         )
+        if trace:  # the probe was cut off before it could say so itself
+            trace.add(f"cancelled: {result.detail}")
     except Exception as err:  # a broken probe is a failed run, never a dead loop
         log.exception("probe %s raised", target.name)
         result = ProbeResult.failed(REASON_ERROR, f"the probe raised {type(err).__name__}: {err}")
-    if trace:
-        trace.add(f"result: {'success' if result.success else result.reason} {result.detail}")
+        if trace:
+            trace.add(f"crashed: {result.detail}")
     return result, time.perf_counter() - started
 
 

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from exporter import probes
 from exporter.config import Config, parse_config
 from exporter.probes import ProbeResult, Trace
-from exporter.scheduler import Scheduler, first_due, phase
+from exporter.scheduler import Scheduler, first_due, phase, run_once
 from tests.servers import async_wait_for, hung_server, serve_app
 
 
@@ -140,3 +140,15 @@ def test_the_first_run_is_the_next_slot_on_the_targets_grid(now: float) -> None:
     assert now <= due < now + 10.0
     slots = (due - phase("zebra_admin_access", 10.0)) / 10.0
     assert slots == pytest.approx(round(slots))
+
+
+async def test_a_debug_trace_says_when_the_timeout_cut_the_probe_off() -> None:
+    with hung_server() as (url, _):
+        hung = parse_config(
+            "targets:\n" + target("hung", url, interval="1s", timeout="200ms")
+        ).targets[0]
+        trace = Trace()
+        result, duration = await run_once(hung, trace)
+    assert result.reason == "timeout"
+    assert trace.lines[-1] == "cancelled: no result within the timeout of 200ms"
+    assert duration >= 0.2
