@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 def create_app(runtime: Runtime) -> Starlette:
     """The Starlette app; its lifespan starts and stops the probe loops."""
-    registry = build_registry(runtime)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -57,7 +56,6 @@ def create_app(runtime: Runtime) -> Starlette:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    app.state.registry = registry
     return app
 
 
@@ -72,9 +70,13 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
+def render_metrics(runtime: Runtime) -> bytes:
+    """The /metrics body in the text exposition format."""
+    return generate_latest(build_registry(runtime))
+
+
 async def _metrics(request: Request) -> Response:
-    registry: CollectorRegistry = request.app.state.registry
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(render_metrics(_runtime(request)), media_type=CONTENT_TYPE_LATEST)
 
 
 async def _healthy(request: Request) -> Response:

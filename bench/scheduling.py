@@ -1,0 +1,125 @@
+"""Scheduling at scale: how late probe runs start with many targets, while /metrics is scraped.
+
+    .venv/bin/python bench/scheduling.py [--targets 10000] [--interval 10s] [--seconds 60]
+
+Every target probes a local nginx (`return 200 "ok"`, a fresh connection per probe) on the
+same interval, on uvloop, as `business-exporter serve` runs them. Every --scrape seconds the
+bench renders /metrics on the event loop, as the server does. Lateness is the time from a
+run's slot to its start (after the concurrency limit let it through). Prints a table;
+asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import uvloop
+from probe_cost import start_nginx  # type: ignore[import-not-found]
+
+from exporter.config import format_duration, parse_config, parse_duration
+from exporter.runtime import Runtime
+from exporter.scheduler import LAG_BUCKETS
+from exporter.server import render_metrics
+from exporter.state import Histogram
+
+
+def config_text(targets: int, interval: str, url: str) -> str:
+    lines = [f"defaults: {{interval: {interval}, timeout: 5s}}", "targets:"]
+    for i in range(targets):
+        lines.append(
+            f"  - {{name: t{i}, severity: medium, context: bench, service: s{i % 20}, "
+            f'tenant: tenant{i % 100}, http: {{url: "{url}"}}}}'
+        )
+    return "\n".join(lines) + "\n"
+
+
+async def run(runtime: Runtime, seconds: float, scrape_every: float) -> dict[str, float]:
+    recorder = _EveryValue(LAG_BUCKETS)
+    runtime.scheduler.lag = recorder
+    runtime.start()
+    scrapes: list[float] = []
+    cpu_start, wall_start = _cpu(), time.perf_counter()
+    deadline = wall_start + seconds
+    while time.perf_counter() < deadline:
+        await asyncio.sleep(min(scrape_every, deadline - time.perf_counter()))
+        started = time.perf_counter()
+        body = render_metrics(runtime)
+        scrapes.append(time.perf_counter() - started)
+    cpu, wall = _cpu() - cpu_start, time.perf_counter() - wall_start
+    await runtime.stop()
+    runs = sum(sum(s.runs.values()) for s in runtime.scheduler.states.values())
+    failed = runs - sum(s.runs["success"] for s in runtime.scheduler.states.values())
+    ordered = sorted(recorder.values)
+    return {
+        "runs": runs,
+        "failed": failed,
+        "missed": runtime.scheduler.missed_runs,
+        "p50": statistics.median(ordered) if ordered else 0.0,
+        "p99": ordered[int(len(ordered) * 0.99)] if ordered else 0.0,
+        "max": ordered[-1] if ordered else 0.0,
+        "cpu": cpu / wall,
+        "scrape": max(scrapes) if scrapes else 0.0,
+        "scrape_bytes": len(body) if scrapes else 0,
+        "wall": wall,
+    }
+
+
+class _EveryValue(Histogram):
+    """The scheduler's lag histogram, keeping every value for exact percentiles."""
+
+    def __init__(self, bounds: tuple[float, ...]) -> None:
+        super().__init__(bounds)
+        self.values: list[float] = []
+
+    def observe(self, value: float) -> None:
+        self.values.append(value)
+        super().observe(value)
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--targets", type=int, default=10_000)
+    parser.add_argument("--interval", default="10s")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--scrape", type=float, default=15.0, help="seconds between scrapes")
+    parser.add_argument("--max-concurrent-probes", type=int, default=500)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        server, port = start_nginx(Path(folder))
+        with server:
+            text = config_text(args.targets, args.interval, f"http://127.0.0.1:{port}/")
+            runtime = Runtime(parse_config(text), None, args.max_concurrent_probes)
+            result = uvloop.run(run(runtime, args.seconds, args.scrape))
+    expected = args.targets * args.seconds / parse_duration(args.interval)
+    print(f"{args.targets} targets every {args.interval} for {args.seconds:g}s on uvloop, ", end="")
+    print(f"scraped every {args.scrape:g}s, max {args.max_concurrent_probes} probes in flight")
+    print()
+    print(
+        f"{'runs':>8} {'expected':>9} {'failed':>7} {'missed':>7} {'late p50':>9} "
+        f"{'late p99':>9} {'late max':>9} {'CPU':>6} {'scrape max':>11} {'scrape size':>12}"
+    )
+    r = result
+    print(
+        f"{r['runs']:>8.0f} {expected:>9.0f} {r['failed']:>7.0f} {r['missed']:>7.0f} "
+        f"{_ms(r['p50']):>9} {_ms(r['p99']):>9} {_ms(r['max']):>9} "
+        f"{r['cpu']:>6.0%} {_ms(r['scrape']):>11} {r['scrape_bytes'] / 1e6:>9.1f} MB"
+    )
+
+
+def _ms(seconds: float) -> str:
+    return format_duration(seconds) if seconds >= 1 else f"{seconds * 1000:.1f}ms"
+
+
+if __name__ == "__main__":
+    main()
