@@ -3,10 +3,10 @@
     .venv/bin/python bench/scheduling.py [--targets 10000] [--interval 10s] [--seconds 60]
 
 Every target probes a local nginx (`return 200 "ok"`, a fresh connection per probe) on the
-same interval, on uvloop, as `business-exporter serve` runs them. Every --scrape seconds the
-bench renders /metrics on the event loop, as the server does. Lateness is the time from a
-run's slot to its start (after the concurrency limit let it through). Prints a table;
-asserts nothing.
+same interval, on uvloop, as `business-exporter serve` runs them. Every --scrape seconds
+the bench renders /metrics as the server does (on the event loop, in slices). Lateness is
+the time from a run's slot to its start (after the concurrency limit let it through).
+Prints a table; asserts nothing.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ import uvloop
 from probe_cost import start_nginx  # type: ignore[import-not-found]
 
 from exporter.config import format_duration, parse_config, parse_duration
+from exporter.exposition import MetricsRenderer
 from exporter.runtime import Runtime
 from exporter.scheduler import LAG_BUCKETS
-from exporter.server import render_metrics
 from exporter.state import Histogram
 
 
@@ -43,13 +43,14 @@ async def run(runtime: Runtime, seconds: float, scrape_every: float) -> dict[str
     recorder = _EveryValue(LAG_BUCKETS)
     runtime.scheduler.lag = recorder
     runtime.start()
+    renderer = MetricsRenderer()
     scrapes: list[float] = []
     cpu_start, wall_start = _cpu(), time.perf_counter()
     deadline = wall_start + seconds
     while time.perf_counter() < deadline:
         await asyncio.sleep(min(scrape_every, deadline - time.perf_counter()))
         started = time.perf_counter()
-        body = render_metrics(runtime)
+        body = await renderer.render(runtime)
         scrapes.append(time.perf_counter() - started)
     cpu, wall = _cpu() - cpu_start, time.perf_counter() - wall_start
     await runtime.stop()

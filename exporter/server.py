@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import logging
 import signal
 import threading
@@ -14,21 +15,23 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from exporter import pages
-from exporter.collector import build_registry, probe_families
+from exporter.collector import probe_families
 from exporter.conventions import FAILURE_REASONS
+from exporter.exposition import MetricsRenderer
 from exporter.probes import Trace
 from exporter.runtime import Runtime
 from exporter.scheduler import run_once
 from exporter.state import TargetState
 
 log = logging.getLogger(__name__)
+
+# Level 1: exposition text compresses about tenfold even so, at a fraction of level 9's cost.
+GZIP_LEVEL = 1
 
 
 def create_app(runtime: Runtime) -> Starlette:
@@ -52,10 +55,10 @@ def create_app(runtime: Runtime) -> Starlette:
             Route("/-/ready", _ready, methods=["GET", "HEAD"]),
             Route("/-/reload", _reload, methods=["POST", "PUT"]),
         ],
-        middleware=[Middleware(GZipMiddleware, minimum_size=1024)],
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.renderer = MetricsRenderer()
     return app
 
 
@@ -70,13 +73,15 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
-def render_metrics(runtime: Runtime) -> bytes:
-    """The /metrics body in the text exposition format."""
-    return generate_latest(build_registry(runtime))
-
-
 async def _metrics(request: Request) -> Response:
-    return Response(render_metrics(_runtime(request)), media_type=CONTENT_TYPE_LATEST)
+    renderer: MetricsRenderer = request.app.state.renderer
+    body = await renderer.render(_runtime(request))
+    if "gzip" not in request.headers.get("accept-encoding", ""):
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+    # zlib lets go of the GIL: compressing in a thread leaves the event loop free for probes.
+    compressed = await asyncio.to_thread(gzip.compress, body, GZIP_LEVEL)
+    headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+    return Response(compressed, media_type=CONTENT_TYPE_LATEST, headers=headers)
 
 
 async def _healthy(request: Request) -> Response:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -193,3 +194,16 @@ def test_a_bad_reload_keeps_the_old_config_and_says_so(exporter: tuple[str, Path
     assert value(base, "business_exporter_targets") == 2
     wait_for(lambda: value(base, "business_probe_success", probe="zebra_admin") == 1)
     assert "The last config reload failed" in httpx.get(base).text
+
+
+def test_metrics_are_gzipped_only_for_clients_that_ask(exporter: tuple[str, Path]) -> None:
+    base, _ = exporter
+    wait_for(lambda: value(base, "business_probe_success", probe="zebra_admin") is not None)
+    plain = httpx.get(f"{base}/metrics", headers={"Accept-Encoding": "identity"})
+    with httpx.stream("GET", f"{base}/metrics", headers={"Accept-Encoding": "gzip"}) as zipped:
+        raw = b"".join(zipped.iter_raw())
+        encoding = zipped.headers.get("content-encoding")
+    assert "content-encoding" not in plain.headers
+    assert encoding == "gzip"
+    assert gzip.decompress(raw).startswith(b"# HELP business_probe_success")
+    assert plain.content.startswith(b"# HELP business_probe_success")

@@ -1,0 +1,148 @@
+"""The probe metric families, defined once: what each family says about one target.
+
+Both the prometheus_client collector (used by /probe and as the reference in tests) and the
+fast /metrics renderer read this table, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from exporter import conventions as c
+from exporter.state import Histogram, TargetState
+
+# A sample of one target: (sample name, extra label name or "", its value, sample value).
+Sample = tuple[str, str, str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    name: str  # a counter's family name has no _total; its samples do
+    doc: str
+    type: str
+    samples: Callable[[TargetState], Iterator[Sample]]
+    # For histograms: the target's Histogram, so a renderer can skip the generic samples.
+    histogram: Callable[[TargetState], Histogram] | None = None
+
+
+def histogram_samples(name: str, hist: Histogram) -> Iterator[Sample]:
+    """Bucket, count and sum samples, as prometheus_client orders them."""
+    for bound, count in hist.cumulative():
+        yield name + "_bucket", "le", le_text(bound), count
+    yield name + "_count", "", "", hist.count
+    yield name + "_sum", "", "", hist.total
+
+
+def le_text(bound: float) -> str:
+    return "+Inf" if bound == float("inf") else repr(bound)
+
+
+def _durations(s: TargetState) -> Histogram:
+    return s.durations
+
+
+def _success(s: TargetState) -> Iterator[Sample]:
+    if s.last_result is not None:
+        yield c.PROBE_SUCCESS, "", "", int(s.last_result.success)
+
+
+def _duration(s: TargetState) -> Iterator[Sample]:
+    return histogram_samples(c.PROBE_DURATION, s.durations)
+
+
+def _runs(s: TargetState) -> Iterator[Sample]:
+    for result, count in s.runs.items():
+        yield c.PROBE_RUNS + "_total", c.LABEL_RESULT, result, count
+
+
+def _consecutive_failures(s: TargetState) -> Iterator[Sample]:
+    yield c.PROBE_CONSECUTIVE_FAILURES, "", "", s.consecutive_failures
+
+
+def _consecutive_successes(s: TargetState) -> Iterator[Sample]:
+    yield c.PROBE_CONSECUTIVE_SUCCESSES, "", "", s.consecutive_successes
+
+
+def _failing(s: TargetState) -> Iterator[Sample]:
+    yield c.PROBE_FAILING, "", "", int(s.failing)
+
+
+def _last_run(s: TargetState) -> Iterator[Sample]:
+    if s.last_run is not None:
+        yield c.PROBE_LAST_RUN, "", "", s.last_run
+
+
+def _last_success(s: TargetState) -> Iterator[Sample]:
+    if s.last_success is not None:
+        yield c.PROBE_LAST_SUCCESS, "", "", s.last_success
+
+
+def _interval(s: TargetState) -> Iterator[Sample]:
+    yield c.PROBE_INTERVAL, "", "", s.target.interval
+
+
+def _revenue(s: TargetState) -> Iterator[Sample]:
+    money = s.target.revenue_at_risk
+    if money is not None:
+        yield c.PROBE_REVENUE_AT_RISK, c.LABEL_CURRENCY, money.currency, money.amount
+
+
+def _status(s: TargetState) -> Iterator[Sample]:
+    if s.last_result is not None and s.last_result.http_status_code is not None:
+        yield c.PROBE_HTTP_STATUS_CODE, "", "", s.last_result.http_status_code
+
+
+def _step_success(s: TargetState) -> Iterator[Sample]:
+    for step in s.last_result.steps if s.last_result is not None else ():
+        yield c.PROBE_STEP_SUCCESS, c.LABEL_STEP, step.name, int(step.success)
+
+
+def _step_duration(s: TargetState) -> Iterator[Sample]:
+    for step in s.last_result.steps if s.last_result is not None else ():
+        yield c.PROBE_STEP_DURATION, c.LABEL_STEP, step.name, step.duration_seconds
+
+
+PROBE_FAMILIES = (
+    Family(c.PROBE_SUCCESS, "Whether the last run of the probe succeeded.", "gauge", _success),
+    Family(c.PROBE_DURATION, "Duration of probe runs.", "histogram", _duration, _durations),
+    Family(c.PROBE_RUNS, "Probe runs by result: success or a failure reason.", "counter", _runs),
+    Family(
+        c.PROBE_CONSECUTIVE_FAILURES,
+        "Failed runs since the last successful one.",
+        "gauge",
+        _consecutive_failures,
+    ),
+    Family(
+        c.PROBE_CONSECUTIVE_SUCCESSES,
+        "Successful runs since the last failed one.",
+        "gauge",
+        _consecutive_successes,
+    ),
+    Family(
+        c.PROBE_FAILING,
+        "1 after failure_threshold consecutive failures, 0 again after success_threshold "
+        "consecutive successes.",
+        "gauge",
+        _failing,
+    ),
+    Family(c.PROBE_LAST_RUN, "When the probe last finished a run.", "gauge", _last_run),
+    Family(c.PROBE_LAST_SUCCESS, "When the probe last succeeded.", "gauge", _last_success),
+    Family(
+        c.PROBE_INTERVAL,
+        "Configured seconds between runs: the generated staleness alert compares against it.",
+        "gauge",
+        _interval,
+    ),
+    Family(
+        c.PROBE_REVENUE_AT_RISK,
+        "Configured revenue at stake when this probe fails.",
+        "gauge",
+        _revenue,
+    ),
+    Family(c.PROBE_HTTP_STATUS_CODE, "HTTP status of the last response.", "gauge", _status),
+    Family(
+        c.PROBE_STEP_SUCCESS, "Whether a step of the last run succeeded.", "gauge", _step_success
+    ),
+    Family(c.PROBE_STEP_DURATION, "Duration of a step of the last run.", "gauge", _step_duration),
+)
