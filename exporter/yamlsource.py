@@ -9,6 +9,9 @@ import yaml
 
 Path = tuple[str | int, ...]
 
+# libyaml's parser keeps line marks too, and reads a 10,000-target config about 10x faster.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -42,7 +45,7 @@ class Document:
 
 def load(text: str) -> Document:
     """Parse YAML text. Syntax errors become a single Problem, never an exception."""
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
