@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from pathlib import Path
@@ -24,6 +25,8 @@ class Runtime:
         self.last_reload_successful = True
         self.last_reload_success_timestamp = time.time()
         self.reloads = {"success": 0, "failure": 0}
+        self._reloading = asyncio.Lock()
+        self._pending: set[asyncio.Task[ConfigError | None]] = set()
 
     def start(self) -> None:
         """Start the probe loops; call from the event loop."""
@@ -33,25 +36,42 @@ class Runtime:
     async def stop(self) -> None:
         await self.scheduler.stop()
 
-    def reload(self) -> ConfigError | None:
+    async def reload(self) -> ConfigError | None:
         """Read the config file again and apply it; on error keep the old one and say why."""
         if self.config_path is None:
             return ConfigError([], "<no config file>")
-        try:
-            config = load_config(self.config_path)
-        except ConfigError as err:
+        async with self._reloading:  # one at a time, applied in the order they were asked
+            return self._apply(await asyncio.to_thread(_load, self.config_path))
+
+    def reload_soon(self) -> None:
+        """Reload from a signal handler: run reload() as a task that is kept until it ends."""
+        task = asyncio.get_running_loop().create_task(self.reload())
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    def _apply(self, loaded: Config | ConfigError) -> ConfigError | None:
+        if isinstance(loaded, ConfigError):
             self.last_reload_successful = False
             self.reloads["failure"] += 1
-            log.error("config reload failed, keeping the running config:\n%s", err)
-            return err
-        self.config = config
-        self.scheduler.apply(config)
+            log.error("config reload failed, keeping the running config:\n%s", loaded)
+            return loaded
+        self.config = loaded
+        self.scheduler.apply(loaded)
         self.last_reload_successful = True
         self.last_reload_success_timestamp = time.time()
         self.reloads["success"] += 1
-        log.info("config reloaded: %d targets", len(config.targets))
+        log.info("config reloaded: %d targets", len(loaded.targets))
         return None
 
     @property
     def ready(self) -> bool:
         return self.scheduler.running
+
+
+def _load(path: Path) -> Config | ConfigError:
+    # Parsing a large config takes seconds: it runs in a worker thread, so the event loop
+    # keeps starting probes meanwhile, and comes back here as a value.
+    try:
+        return load_config(path)
+    except ConfigError as err:
+        return err

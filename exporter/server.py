@@ -65,7 +65,7 @@ def create_app(runtime: Runtime) -> Starlette:
 def _reload_on_sighup(runtime: Runtime) -> None:
     # Signal handlers can only be installed from the main thread; tests run the app elsewhere.
     if threading.current_thread() is threading.main_thread():
-        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, runtime.reload)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, runtime.reload_soon)
 
 
 def _runtime(request: Request) -> Runtime:
@@ -95,7 +95,7 @@ async def _ready(request: Request) -> Response:
 
 
 async def _reload(request: Request) -> Response:
-    error = _runtime(request).reload()
+    error = await _runtime(request).reload()
     if error is None:
         return PlainTextResponse("Config reloaded.\n")
     return PlainTextResponse(f"Config reload failed, still running the old config:\n{error}\n", 500)
