@@ -24,6 +24,7 @@ PROBE_REVENUE_AT_RISK: Final = "business_probe_revenue_at_risk"
 PROBE_HTTP_STATUS_CODE: Final = "business_probe_http_status_code"
 PROBE_STEP_SUCCESS: Final = "business_probe_step_success"
 PROBE_STEP_DURATION: Final = "business_probe_step_duration_seconds"
+PROBE_INTERVAL: Final = "business_probe_interval_seconds"
 
 # Exporter self-metrics.
 BUILD_INFO: Final = "business_exporter_build_info"
@@ -59,13 +60,30 @@ LABEL_RESULT: Final = "result"
 LABEL_STEP: Final = "step"
 LABEL_CURRENCY: Final = "currency"
 
+# Labels the generated alerting rules add to a probe's own.
+LABEL_PRIORITY: Final = "priority"
+LABEL_ESCALATION_LEVEL: Final = "escalation_level"
+LABEL_ESCALATE_TO: Final = "escalate_to"
+ALERT_LABELS: Final = (LABEL_PRIORITY, LABEL_ESCALATION_LEVEL, LABEL_ESCALATE_TO)
+
 # Names a config's extra `labels:` may not take: they would clash with ours or Prometheus'.
 RESERVED_LABELS: Final = frozenset(
-    (*STATIC_LABELS, LABEL_RESULT, LABEL_STEP, LABEL_CURRENCY, "le", "job", "instance")
+    (
+        *STATIC_LABELS,
+        *ALERT_LABELS,
+        LABEL_RESULT,
+        LABEL_STEP,
+        LABEL_CURRENCY,
+        "le",
+        "job",
+        "instance",
+        "alertname",
+    )
 )
 
 # Severity ladder, most urgent first: the seeds' P0..P5.
 SEVERITIES: Final = ("emergency", "critical", "high", "medium", "low", "info")
+PRIORITIES: Final = {severity: f"P{i}" for i, severity in enumerate(SEVERITIES)}
 
 # The result vocabulary of business_probe_runs_total. Bounded on purpose: a label value is
 # never free text. The human explanation of a failure goes to logs, /probe and the / page.
@@ -79,6 +97,14 @@ REASON_BODY_MISMATCH: Final = "body_mismatch"
 REASON_SLOW: Final = "slow"
 REASON_RESPONSE_TOO_LARGE: Final = "response_too_large"
 REASON_INVALID_RESPONSE: Final = "invalid_response"
+REASON_ROUTE_MISSING: Final = "route_missing"
+REASON_OPENAPI_UNAVAILABLE: Final = "openapi_unavailable"
+REASON_CAPTURE_FAILED: Final = "capture_failed"
+REASON_AUTH_ERROR: Final = "auth_error"
+REASON_QUERY_ERROR: Final = "query_error"
+REASON_UNEXPECTED_RESULT: Final = "unexpected_result"
+REASON_RLS_DISABLED: Final = "rls_disabled"
+REASON_ISOLATION_BREACH: Final = "isolation_breach"
 REASON_ERROR: Final = "error"
 
 FAILURE_REASONS: Final = {
@@ -91,9 +117,138 @@ FAILURE_REASONS: Final = {
     REASON_SLOW: "the probe succeeded but took longer than its max_duration",
     REASON_RESPONSE_TOO_LARGE: "the response body exceeded max_response_bytes",
     REASON_INVALID_RESPONSE: "the peer answered with something that is not valid HTTP",
+    REASON_ROUTE_MISSING: "a configured route is not in the app's OpenAPI document",
+    REASON_OPENAPI_UNAVAILABLE: "the OpenAPI document is not 2xx, not JSON or has no paths",
+    REASON_CAPTURE_FAILED: "a step of a flow found nothing to capture for a later step",
+    REASON_AUTH_ERROR: "the server refused the credentials, or the role to act as",
+    REASON_QUERY_ERROR: "the server answered a query or command with an error",
+    REASON_UNEXPECTED_RESULT: "a query or a write-read round trip returned the wrong value",
+    REASON_RLS_DISABLED: "row-level security is off, or not forced, on a checked table",
+    REASON_ISOLATION_BREACH: "acting as one tenant, rows of another tenant were visible",
     REASON_ERROR: "any other failure, including a probe that raised",
 }
 RESULTS: Final = (RESULT_SUCCESS, *FAILURE_REASONS)
 
 # Histogram buckets for probe durations: few on purpose, each one is a series per target.
-DURATION_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# 0.5, 0.75 and 1.0 are the tier latencies of seed 004: a latency SLO is exact at a bound only.
+DURATION_BUCKETS: Final = (
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    0.75,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+)
+
+# The SLO rules (exporter/generate/slo.py, revenue.py). Recording names are
+# level:metric:operation, the level being the labels a series is aggregated by.
+GROUP_REVENUE_AT_RISK: Final = "business_revenue_at_risk"
+GROUP_SLO_OBJECTIVES: Final = "business_slo_objectives"
+GROUP_SLO_SLI: Final = "business_slo_sli_5m"
+GROUP_SLO_WINDOWS: Final = "business_slo_sli_windows"
+GROUP_SLO_DAYS: Final = "business_slo_sli_days"
+GROUP_SLO_BUDGET: Final = "business_slo_error_budget"
+GROUP_SLO_ALERTS: Final = "business_slo_burn_rate_alerts"
+
+# Live revenue at risk: per target, per opportunity (tenant and context: counted once however
+# many of its targets fail), then summed by context, by tenant and in total, per currency.
+REVENUE_AT_RISK_PROBE: Final = "probe:business_probe_revenue_at_risk:failing"
+REVENUE_AT_RISK_OPPORTUNITY: Final = "tenant_context:business_probe_revenue_at_risk:max"
+REVENUE_AT_RISK_CONTEXT: Final = "context:business_probe_revenue_at_risk:sum"
+REVENUE_AT_RISK_TENANT: Final = "tenant:business_probe_revenue_at_risk:sum"
+REVENUE_AT_RISK_TOTAL: Final = "currency:business_probe_revenue_at_risk:sum"
+
+# Levels and windows; the templates take .format(level=..., window=..., slo=...).
+SLO_LEVELS: Final = ("probe", "service", "tenant", "tier")
+SLO_WINDOWS: Final = ("5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d")
+SLO_PERIOD: Final = "30d"
+# Rates are recorded over 5m (from the counters) and 1h (the average of the 5m ones).
+RUNS_RATE: Final = "{level}:business_probe_runs:rate{window}"
+SUCCESS_RATE: Final = "{level}:business_probe_runs_success:rate{window}"
+AVAILABILITY: Final = "{level}:business_probe_availability:ratio_rate{window}"
+DURATION_P95: Final = "{level}:business_probe_duration_seconds:p95_rate5m"
+DURATION_COUNT_RATE: Final = "tenant:business_probe_duration_seconds_count:rate{window}"
+WITHIN_LATENCY_RATE: Final = "tenant:business_probe_runs_within_latency:rate{window}"
+WITHIN_LATENCY: Final = "tenant:business_probe_within_latency:ratio_rate{window}"
+OBJECTIVE_AVAILABILITY: Final = "tier:business_slo_availability_objective:ratio"
+OBJECTIVE_LATENCY: Final = "tier:business_slo_latency_objective:ratio"
+OBJECTIVE_LATENCY_SECONDS: Final = "tier:business_slo_latency_objective:seconds"
+OBJECTIVE_ERROR_RATE: Final = "tier:business_slo_error_rate_objective:ratio"
+BUDGET_REMAINING: Final = "tenant:business_slo_{slo}_budget_remaining:ratio" + SLO_PERIOD
+
+# Burn-rate alerts: one per SLO and urgency, carrying `slo` and the SLO context.
+LABEL_SLO: Final = "slo"
+SLO_AVAILABILITY: Final = "availability"
+SLO_LATENCY: Final = "latency"
+SLO_CONTEXT: Final = "slo"
+ALERT_AVAILABILITY_BURN_PAGE: Final = "BusinessTenantAvailabilityBurnRatePage"
+ALERT_AVAILABILITY_BURN_TICKET: Final = "BusinessTenantAvailabilityBurnRateTicket"
+ALERT_LATENCY_BURN_PAGE: Final = "BusinessTenantLatencyBurnRatePage"
+ALERT_LATENCY_BURN_TICKET: Final = "BusinessTenantLatencyBurnRateTicket"
+SLO_ALERT_NAMES: Final = (
+    ALERT_AVAILABILITY_BURN_PAGE,
+    ALERT_AVAILABILITY_BURN_TICKET,
+    ALERT_LATENCY_BURN_PAGE,
+    ALERT_LATENCY_BURN_TICKET,
+)
+
+# The generated Prometheus side: the scrape job, rule groups, alert names and annotations.
+EXPORTER_JOB: Final = "business_exporter"
+GROUP_ALERT_PREFIX: Final = "business_alert_"  # + the alert definition's name
+GROUP_SERVICE_OUTAGE: Final = "business_service_outage"
+GROUP_SELF_MONITORING: Final = "business_exporter_self"
+ALERT_SERVICE_OUTAGE: Final = "BusinessServiceOutage"
+ALERT_EXPORTER_DOWN: Final = "BusinessExporterDown"
+ALERT_EXPORTER_ABSENT: Final = "BusinessExporterAbsent"
+ALERT_PROBE_STALE: Final = "BusinessProbeStale"
+ALERT_CONFIG_RELOAD_FAILED: Final = "BusinessExporterConfigReloadFailed"
+ALERT_WATCHDOG: Final = "Watchdog"
+RESERVED_ALERT_NAMES: Final = frozenset(
+    (
+        ALERT_SERVICE_OUTAGE,
+        ALERT_EXPORTER_DOWN,
+        ALERT_EXPORTER_ABSENT,
+        ALERT_PROBE_STALE,
+        ALERT_CONFIG_RELOAD_FAILED,
+        ALERT_WATCHDOG,
+        *SLO_ALERT_NAMES,
+    )
+)
+# The business context of the exporter's own alerts (the seeds' "internal systems, monitoring").
+SELF_CONTEXT: Final = "operational"
+
+
+def alert_name(definition: str) -> str:
+    """The alertname of a config alert definition: zebra_admin_failure -> ZebraAdminFailure."""
+    return "".join(part[:1].upper() + part[1:] for part in definition.split("_"))
+
+
+ANNOTATION_SUMMARY: Final = "summary"
+ANNOTATION_DESCRIPTION: Final = "description"
+ANNOTATION_STAKEHOLDER: Final = "stakeholder_message"
+ANNOTATION_TECHNICAL: Final = "technical_message"
+ANNOTATION_BUSINESS_IMPACT: Final = "business_impact"
+ANNOTATION_REVENUE_AT_RISK: Final = "revenue_at_risk"
+ANNOTATION_RECOVERY_SLA: Final = "recovery_sla"
+ANNOTATION_RUNBOOK_URL: Final = "runbook_url"
+
+# Placeholders an alert definition's texts may use, each filled in when the alert fires.
+# `error_details` and `recovery_eta` are the seeds' names for `reason` and `recovery_sla`.
+MESSAGE_PLACEHOLDERS: Final = {
+    "probe": "the target's name",
+    "service": "the target's service",
+    "tenant": "the target's tenant",
+    "tier": "the target's tier",
+    "reason": "the most frequent failure reason of the current failure, e.g. unexpected_status",
+    "error_details": "the same as {reason}",
+    "revenue_at_risk": "the target's revenue at risk, e.g. 925k GBP",
+    "recovery_sla": "the alert's recovery SLA, e.g. 15 minutes",
+    "recovery_eta": "the same as {recovery_sla}",
+}

@@ -9,7 +9,7 @@ import zlib
 
 from exporter.config import Config, Target, format_duration
 from exporter.conventions import REASON_ERROR, REASON_TIMEOUT
-from exporter.probes import PROBES, ProbeResult, Trace
+from exporter.probes import PROBES, ProbeResult, StepResult, Trace
 from exporter.state import Histogram, TargetState
 
 log = logging.getLogger(__name__)
@@ -36,16 +36,24 @@ async def run_once(target: Target, trace: Trace | None = None) -> tuple[ProbeRes
             result = await PROBES[target.kind](target.spec, trace)
     except TimeoutError:
         result = ProbeResult.failed(
-            REASON_TIMEOUT, f"no result within the timeout of {format_duration(target.timeout)}"
+            REASON_TIMEOUT,
+            f"no result within the timeout of {format_duration(target.timeout)}",
+            steps=_unfinished_steps(target),
         )
         if trace:  # the probe was cut off before it could say so itself
             trace.add(f"cancelled: {result.detail}")
     except Exception as err:  # a broken probe is a failed run, never a dead loop
         log.exception("probe %s raised", target.name)
-        result = ProbeResult.failed(REASON_ERROR, f"the probe raised {type(err).__name__}: {err}")
+        detail = f"the probe raised {type(err).__name__}: {err}"
+        result = ProbeResult.failed(REASON_ERROR, detail, steps=_unfinished_steps(target))
         if trace:
             trace.add(f"crashed: {result.detail}")
     return result, time.perf_counter() - started
+
+
+def _unfinished_steps(target: Target) -> list[StepResult]:
+    """A multi-step kind's steps as failed, so that their series stay when a run is cut off."""
+    return [StepResult(name, False, 0.0) for name in target.spec.step_names()]
 
 
 class Scheduler:

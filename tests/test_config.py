@@ -42,7 +42,12 @@ def test_check_exits_2_on_an_invalid_config(path: Path, capsys: pytest.CaptureFi
 
 
 @pytest.mark.parametrize("path", [TESTDATA / "valid-minimal.yaml", *EXAMPLES], ids=lambda p: p.stem)
-def test_check_accepts_a_valid_config(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_accepts_a_valid_config(
+    path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZEBRA_DEMO_PASSWORD", "demo-password")  # marketedge.yaml's zebra flow
+    monkeypatch.setenv("MARKETEDGE_DB_PASSWORD", "demo-password")  # and its databases
+    monkeypatch.setenv("MARKETEDGE_REDIS_PASSWORD", "demo-password")
     assert main(["check", "--config", str(path)]) == 0
     assert "OK" in capsys.readouterr().out
 
@@ -166,3 +171,19 @@ def test_a_target_takes_its_contexts_revenue_at_risk_unless_it_sets_its_own() ->
     )
     assert targets[2].revenue_at_risk is not None
     assert targets[2].revenue_at_risk.currency == "EUR"
+
+
+def test_offline_loading_checks_secret_references_without_reading_them() -> None:
+    unset = TESTDATA / "invalid-secret-env-missing.yaml"
+    missing_ca = TESTDATA / "invalid-ca-file.yaml"
+    assert load_config(unset, offline=True).targets[0].name == "zebra_admin"
+    assert load_config(missing_ca, offline=True).targets[0].name == "login"
+    both = with_headers("{X-Api-Key: {env: A, file: /b}}")
+    with pytest.raises(ConfigError, match="needs exactly one of env or file"):
+        parse_config(both, offline=True)
+
+
+def test_generate_needs_no_secret_but_check_alone_does(tmp_path: Path) -> None:
+    config = str(TESTDATA / "invalid-secret-env-missing.yaml")
+    assert main(["generate", "--config", config, "--out", str(tmp_path)]) == 0
+    assert main(["check", "--config", config]) == 2

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.demo.app import create_demo_app
+from exporter.demo.app import DEMO_PASSWORD, create_demo_app
 from tests.servers import free_port, serve_app, wait_for
 
 REFERENCE = Path(__file__).parent.parent / "examples" / "marketedge.yaml"
@@ -72,7 +72,12 @@ def demo() -> Iterator[tuple[str, object]]:
 
 
 @pytest.fixture
-def exporter(demo: tuple[str, object], tmp_path: Path) -> Iterator[Exporter]:
+def exporter(
+    demo: tuple[str, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Exporter]:
+    monkeypatch.setenv("ZEBRA_DEMO_PASSWORD", DEMO_PASSWORD)  # inherited by the exporter
+    monkeypatch.setenv("MARKETEDGE_DB_PASSWORD", "demo-password")  # its database targets
+    monkeypatch.setenv("MARKETEDGE_REDIS_PASSWORD", "demo-password")
     config = tmp_path / "marketedge.yaml"
     config.write_text(fast_reference_config(demo[0]))
     running = Exporter(config, free_port())

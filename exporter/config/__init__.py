@@ -1,9 +1,10 @@
 """The config file: strict typed models, `parse_config(text)` and `load_config(path)`."""
 
 from exporter.config.business import Alert, Context, RevenueAtRisk, Tenant, Tier
-from exporter.config.http import BasicAuth, BodyCheck, HTTPSpec, TLSSettings
+from exporter.config.http import BasicAuth, BodyCheck, HTTPSpec, RequestSpec
 from exporter.config.load import ConfigError, load_config, parse_config
 from exporter.config.model import KINDS, Config, Defaults, Target
+from exporter.config.tls import TLSSettings
 from exporter.config.types import (
     Duration,
     HeaderValue,
@@ -28,6 +29,7 @@ __all__ = [
     "HTTPSpec",
     "HeaderValue",
     "Name",
+    "RequestSpec",
     "RevenueAtRisk",
     "SecretSource",
     "StrictModel",

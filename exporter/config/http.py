@@ -1,18 +1,19 @@
-"""The `http:` probe block."""
+"""The `http:` probe block, and the request fields other HTTP-speaking kinds share with it."""
 
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
+from exporter.config.tls import TLSSettings
 from exporter.config.types import (
     Duration,
     HeaderValue,
+    ProbeSpec,
     Regex,
     SecretSource,
     StrictModel,
@@ -29,22 +30,6 @@ _FRAMING_HEADERS = frozenset({"content-length", "connection", "transfer-encoding
 class BasicAuth(StrictModel):
     username: str
     password: SecretSource
-
-
-class TLSSettings(StrictModel):
-    insecure_skip_verify: bool = False
-    ca_file: Path | None = None
-    server_name: str | None = None
-
-    @field_validator("ca_file")
-    @classmethod
-    def _readable(cls, value: Path | None) -> Path | None:
-        if value is not None:
-            try:
-                value.read_bytes()
-            except OSError as err:
-                raise ValueError(f"cannot read {value}: {err.strerror}") from None
-        return value
 
 
 class BodyCheck(StrictModel):
@@ -77,24 +62,16 @@ class BodyCheck(StrictModel):
 StatusPattern = int | str
 
 
-class HTTPSpec(StrictModel):
-    """An HTTP request and what its response must look like."""
+class RequestSpec(ProbeSpec):
+    """Where an HTTP request goes and how: the fields every HTTP-speaking probe kind shares."""
 
     url: str
-    method: str = "GET"
     headers: dict[str, HeaderValue] = Field(default_factory=dict)
     basic_auth: BasicAuth | None = None
-    body: str | None = None
-    json_body: Any = Field(default=None, alias="json")
-    valid_status_codes: list[StatusPattern] = Field(
-        default_factory=lambda: list[StatusPattern](["2xx"]), min_length=1
-    )
-    max_duration: Duration | None = None
     follow_redirects: bool = True
     max_redirects: int = Field(default=10, ge=0)
     tls: TLSSettings = Field(default_factory=TLSSettings)
     max_response_bytes: int = Field(default=1 << 20, gt=0)
-    body_checks: list[BodyCheck] = Field(default_factory=list)
 
     @field_validator("url")
     @classmethod
@@ -105,6 +82,37 @@ class HTTPSpec(StrictModel):
         if parts.username is not None or parts.password is not None:
             raise ValueError("must not hold credentials: use basic_auth with env or file")
         return value
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, headers: dict[str, str | SecretSource]) -> dict[str, str | SecretSource]:
+        for name, value in headers.items():
+            if not _HEADER_NAME.match(name):
+                raise ValueError(f"{name!r} is not a valid header name")
+            if name.lower() in _FRAMING_HEADERS:
+                raise ValueError(f"{name} is set by the probe itself")
+            if any(c in reveal(value) for c in "\r\n"):
+                raise ValueError(f"the value of {name} must not hold a line break")
+        return headers
+
+    @model_validator(mode="after")
+    def _one_authorization(self) -> RequestSpec:
+        if self.basic_auth is not None and any(h.lower() == "authorization" for h in self.headers):
+            raise ValueError("takes basic_auth or an Authorization header, not both")
+        return self
+
+
+class HTTPSpec(RequestSpec):
+    """An HTTP request and what its response must look like."""
+
+    method: str = "GET"
+    body: str | None = None
+    json_body: Any = Field(default=None, alias="json")
+    valid_status_codes: list[StatusPattern] = Field(
+        default_factory=lambda: list[StatusPattern](["2xx"]), min_length=1
+    )
+    max_duration: Duration | None = None
+    body_checks: list[BodyCheck] = Field(default_factory=list)
 
     @field_validator("method")
     @classmethod
@@ -126,24 +134,10 @@ class HTTPSpec(StrictModel):
                 )
         return values
 
-    @field_validator("headers")
-    @classmethod
-    def _headers(cls, headers: dict[str, str | SecretSource]) -> dict[str, str | SecretSource]:
-        for name, value in headers.items():
-            if not _HEADER_NAME.match(name):
-                raise ValueError(f"{name!r} is not a valid header name")
-            if name.lower() in _FRAMING_HEADERS:
-                raise ValueError(f"{name} is set by the probe itself")
-            if any(c in reveal(value) for c in "\r\n"):
-                raise ValueError(f"the value of {name} must not hold a line break")
-        return headers
-
     @model_validator(mode="after")
     def _consistent(self) -> HTTPSpec:
         if self.body is not None and "json_body" in self.model_fields_set:
             raise ValueError("takes body or json, not both")
-        if self.basic_auth is not None and any(h.lower() == "authorization" for h in self.headers):
-            raise ValueError("takes basic_auth or an Authorization header, not both")
         try:
             json.dumps(self.json_body)
         except (TypeError, ValueError) as err:

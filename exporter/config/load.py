@@ -23,8 +23,12 @@ class ConfigError(Exception):
         super().__init__("\n".join(p.render(source) for p in problems))
 
 
-def parse_config(text: str, source: str = "<config>") -> Config:
-    """Parse and validate config text; raise ConfigError listing every problem."""
+def parse_config(text: str, source: str = "<config>", *, offline: bool = False) -> Config:
+    """Parse and validate config text; raise ConfigError listing every problem.
+
+    offline: check secret references and CA file names without reading them, for commands
+    that only generate or check files (a CI runner has no production secrets).
+    """
     doc = yamlsource.load(text)
     problems = list(doc.problems)
     if problems and doc.data is None:
@@ -33,7 +37,7 @@ def parse_config(text: str, source: str = "<config>") -> Config:
     problems += expansion.problems
     problems += _duplicate_names(expansion, doc)
     try:
-        config = Config.model_validate(expansion.data)
+        config = Config.model_validate(expansion.data, context={"offline": offline})
     except ValidationError as err:
         problems += _from_pydantic(err, expansion, doc)
         raise ConfigError(_by_line(_unique(problems)), source) from None
@@ -48,13 +52,13 @@ def parse_config(text: str, source: str = "<config>") -> Config:
     return config
 
 
-def load_config(path: str | Path) -> Config:
-    """Read and parse a config file."""
+def load_config(path: str | Path, *, offline: bool = False) -> Config:
+    """Read and parse a config file (see parse_config for `offline`)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as err:
         raise ConfigError([Problem("", f"cannot read config: {err.strerror}")], str(path)) from None
-    return parse_config(text, str(path))
+    return parse_config(text, str(path), offline=offline)
 
 
 def _by_line(problems: list[Problem]) -> list[Problem]:
@@ -152,6 +156,8 @@ def _message(error: Any) -> str:
         return f"must be greater than {ctx['gt']}"
     if kind == "greater_than_equal":
         return f"must be at least {ctx['ge']}"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx['le']}"
     if kind == "too_short":
         return f"must have at least {ctx['min_length']} item(s)"
     if kind == "string_too_short":

@@ -8,11 +8,16 @@ from pydantic import Field, model_validator
 
 from exporter.config.business import Alert, Context, RevenueAtRisk, Tenant, Tier
 from exporter.config.http import HTTPSpec
-from exporter.config.types import Duration, Labels, Name, Severity, StrictModel
+from exporter.config.openapi import OpenAPISpec
+from exporter.config.postgres import PostgresSpec
+from exporter.config.redis import RedisSpec
+from exporter.config.steps import StepsSpec
+from exporter.config.tcp import TCPSpec
+from exporter.config.types import Duration, Labels, Name, ProbeSpec, Severity, StrictModel
 
 # Fields a target takes from `defaults:` when it does not set them itself.
 INHERITED = ("interval", "timeout", "failure_threshold", "success_threshold", "tenant", "tier")
-KINDS = ("http",)
+KINDS = ("http", "openapi", "steps", "tcp", "postgres", "redis")
 
 
 class Defaults(StrictModel):
@@ -45,6 +50,11 @@ class Target(StrictModel):
     alert: Name | None = None
     per_tenant: bool = False
     http: HTTPSpec | None = None
+    openapi: OpenAPISpec | None = None
+    steps: StepsSpec | None = None
+    tcp: TCPSpec | None = None
+    postgres: PostgresSpec | None = None
+    redis: RedisSpec | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Target:
@@ -58,8 +68,9 @@ class Target(StrictModel):
         return next(k for k in KINDS if getattr(self, k) is not None)
 
     @property
-    def spec(self) -> Any:
-        return getattr(self, self.kind)
+    def spec(self) -> ProbeSpec:
+        spec: ProbeSpec = getattr(self, self.kind)
+        return spec
 
     def static_labels(self) -> dict[str, str]:
         """The label set every series of this target carries, in exposition order."""

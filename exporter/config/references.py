@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from exporter.config.model import Config
 from exporter.config.types import format_duration
+from exporter.conventions import RESERVED_ALERT_NAMES, alert_name
 
 Report = Callable[[tuple[str | int, ...], str], None]
 
@@ -24,6 +25,10 @@ def check_references(config: Config, report: Report) -> None:
             )
         for field, name, section in _target_refs(config, i):
             report((*here, field), undefined(name, section, getattr(config, section)))
+        if target.steps is not None:  # variables a step uses before any step sets them
+            for path, message in target.steps.problems():
+                report((*here, "steps", *path), message)
+    _check_alert_names(config, report)
     for name, alert in config.alerts.items():
         if config.contexts and alert.context not in config.contexts:
             report(
@@ -32,6 +37,21 @@ def check_references(config: Config, report: Report) -> None:
     for name, tenant in config.tenants.items():
         if config.tiers and tenant.tier not in config.tiers:
             report(("tenants", name, "tier"), undefined(tenant.tier, "tiers", config.tiers))
+
+
+def _check_alert_names(config: Config, report: Report) -> None:
+    """Each definition becomes an alertname: it must be unique and not one the bundle uses."""
+    seen: dict[str, str] = {}
+    for name in config.alerts:
+        alertname = alert_name(name)
+        if alertname in RESERVED_ALERT_NAMES:
+            report(("alerts", name), f"becomes alertname {alertname}, which is reserved")
+        elif alertname in seen:
+            report(
+                ("alerts", name),
+                f"becomes alertname {alertname}, as alerts.{seen[alertname]} does",
+            )
+        seen.setdefault(alertname, name)
 
 
 def undefined(name: str, section: str, defined: Iterable[str]) -> str:

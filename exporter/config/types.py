@@ -15,6 +15,7 @@ from pydantic import (
     PrivateAttr,
     SecretStr,
     Tag,
+    ValidationInfo,
     model_validator,
 )
 
@@ -85,6 +86,19 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=False)
 
 
+class ProbeSpec(StrictModel):
+    """Base of every probe kind's block (`http:`, `steps:`, `postgres:`...)."""
+
+    def step_names(self) -> list[str]:
+        """The `step` label of each phase a run reports, in order; none for one-shot kinds."""
+        return []
+
+
+def reads_deployment_files(info: ValidationInfo) -> bool:
+    """Whether this load resolves secrets and opens CA files: `serve` does, `generate` need not."""
+    return not (info.context or {}).get("offline", False)
+
+
 class SecretSource(StrictModel):
     """A secret read from an environment variable or a file when the config is loaded."""
 
@@ -94,9 +108,11 @@ class SecretSource(StrictModel):
     _value: SecretStr = PrivateAttr(default=SecretStr(""))
 
     @model_validator(mode="after")
-    def _resolve(self) -> SecretSource:
+    def _resolve(self, info: ValidationInfo) -> SecretSource:
         if (self.env is None) == (self.file is None):
             raise ValueError("needs exactly one of env or file")
+        if not reads_deployment_files(info):
+            return self
         if self.env is not None:
             raw = os.environ.get(self.env)
             if raw is None:

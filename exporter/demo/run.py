@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import threading
 import time
@@ -12,7 +13,8 @@ from pathlib import Path
 import uvicorn
 
 from exporter.config import ConfigError, load_config
-from exporter.demo.app import create_demo_app
+from exporter.demo import backends
+from exporter.demo.app import DEMO_PASSWORD, create_demo_app
 from exporter.runtime import Runtime
 from exporter.serve import uvicorn_config
 from exporter.server import create_app
@@ -25,21 +27,27 @@ REFERENCE = Path(__file__).resolve().parents[2] / "examples" / "marketedge.yaml"
 def run_demo(config_path: Path | None = None) -> int:
     """Serve the demo API in a thread and the exporter in the foreground until Ctrl-C."""
     path = config_path or REFERENCE
+    # The reference config reads the Zebra admin's password from the environment, as secrets are.
+    os.environ.setdefault("ZEBRA_DEMO_PASSWORD", DEMO_PASSWORD)
+    backends.set_environment()  # and the demo databases' passwords
     try:
         config = load_config(path)
     except ConfigError as err:
         print(f"{path}: invalid config:\n{err}", file=sys.stderr)
         return 2
-    exporter = uvicorn.Server(uvicorn_config(create_app(Runtime(config, path)), *EXPORTER))
-    with _in_thread(uvicorn.Server(uvicorn_config(create_demo_app(), *API))) as api_started:
-        if not api_started:
-            print(
-                f"the demo API could not listen on {API[0]}:{API[1]}: is it in use?",
-                file=sys.stderr,
-            )
-            return 1
-        print(_instructions(path, [t.name for t in config.targets]), flush=True)
-        exporter.run()
+    with backends.started() as databases:  # PostgreSQL and Redis, when installed
+        config, left_out = databases.without_unavailable(config)
+        exporter = uvicorn.Server(uvicorn_config(create_app(Runtime(config, path)), *EXPORTER))
+        with _in_thread(uvicorn.Server(uvicorn_config(create_demo_app(), *API))) as api_started:
+            if not api_started:
+                print(
+                    f"the demo API could not listen on {API[0]}:{API[1]}: is it in use?",
+                    file=sys.stderr,
+                )
+                return 1
+            print(_instructions(path, [t.name for t in config.targets]), flush=True)
+            print("\n".join([databases.instructions(), *left_out]) + "\n", flush=True)
+            exporter.run()
     return 0
 
 

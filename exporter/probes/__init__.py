@@ -59,9 +59,16 @@ ProbeFunction = Callable[[Any, Trace | None], Awaitable[ProbeResult]]
 
 def _registry() -> dict[str, ProbeFunction]:
     # Imported here: the kind modules import ProbeResult and Trace from this package.
-    from exporter.probes import http
+    from exporter.probes import http, openapi, postgres, redis, steps, tcp
 
-    return {"http": http.probe}
+    return {
+        "http": http.probe,
+        "openapi": openapi.probe,
+        "steps": steps.probe,
+        "tcp": tcp.probe,
+        "postgres": postgres.probe,
+        "redis": redis.probe,
+    }
 
 
 PROBES: dict[str, ProbeFunction] = _registry()

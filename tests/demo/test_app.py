@@ -13,7 +13,7 @@ import pytest
 from exporter.config import Config, parse_config
 from exporter.demo.app import DEMO_EMAIL, DEMO_PASSWORD, create_demo_app
 from exporter.demo.faults import Faults
-from exporter.probes.http import probe
+from exporter.probes import PROBES
 from tests.servers import serve_app
 
 ADMIN_PATHS = ["/api/v1/admin/feature-flags", "/api/v1/admin/dashboard/stats"]
@@ -240,28 +240,35 @@ def test_reset_clears_every_fault(demo: Demo, client: httpx.Client) -> None:
 def reference_config(url: str) -> Config:
     text = (Path(__file__).parents[2] / "examples" / "marketedge.yaml").read_text()
     assert "http://127.0.0.1:8000/" in text
-    return parse_config(text.replace("http://127.0.0.1:8000/", f"{url}/"))
+    config = parse_config(text.replace("http://127.0.0.1:8000/", f"{url}/"))
+    # Its database targets probe the demo's PostgreSQL and Redis (tests/probes), not the API.
+    config.targets = [t for t in config.targets if t.kind not in ("postgres", "redis")]
+    return config
 
 
 async def failures(config: Config) -> dict[str, str]:
     reasons = {}
     for target in config.targets:
-        assert target.http is not None
-        result = await probe(target.http)
+        result = await PROBES[target.kind](target.spec, None)
         if not result.success:
             reasons[target.name] = result.reason
     return reasons
 
 
 async def test_reference_config_fails_exactly_the_admin_targets_when_admin_drops(
-    demo: Demo,
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("ZEBRA_DEMO_PASSWORD", DEMO_PASSWORD)
+    monkeypatch.setenv("MARKETEDGE_DB_PASSWORD", "demo-password")
+    monkeypatch.setenv("MARKETEDGE_REDIS_PASSWORD", "demo-password")
     config = reference_config(demo.url)
-    assert len(config.targets) == 10
+    assert len(config.targets) == 12
     assert await failures(config) == {}
 
     demo.faults.drop("admin")
     assert await failures(config) == {
         "zebra_admin_access": "unexpected_status",
         "critical_endpoints_admin_feature_flags": "unexpected_status",
+        "api_route_registration": "route_missing",
+        "zebra_admin_login_flow": "unexpected_status",
     }
