@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEBIAN_PACKAGES := prometheus prometheus-alertmanager redis-server postgresql
 BENCH_PACKAGES := nginx-light prometheus-blackbox-exporter
 
-.PHONY: demo test lint typecheck unit deps system-deps bench-deps bench clean
+.PHONY: demo test lint typecheck unit deps system-deps bench-deps bench bundle clean
 
 demo: deps system-deps
 	$(BIN)/business-exporter demo
@@ -40,6 +40,11 @@ bench-deps: deps
 
 bench: bench-deps
 	$(BIN)/python bench/probe_cost.py
+
+# The committed bundle (prometheus/, rules/) from the reference config; a test fails when it is
+# stale. Generating reads no secret.
+bundle: deps
+	$(BIN)/business-exporter generate --config examples/marketedge.yaml --out .
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

@@ -1,4 +1,4 @@
-"""Command line: `business-exporter serve|check|probe|demo`. main() returns the exit code."""
+"""Command line: `business-exporter serve|check|generate|probe|demo`; main() returns the code."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from exporter import __version__
-from exporter.config import Config, ConfigError, load_config
+from exporter.config import Config, ConfigError, load_config, parse_duration
+from exporter.generate.prometheus import PrometheusOptions
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 DEFAULT_LISTEN = "127.0.0.1:9117"
@@ -43,9 +44,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=_serve)
 
-    check = sub.add_parser("check", help="validate a config file")
+    check = sub.add_parser("check", help="validate a config file, and a bundle with promtool")
     check.add_argument("--config", required=True, type=Path)
+    check.add_argument(
+        "--bundle", type=Path, default=None, help="a generated bundle DIR to run promtool over"
+    )
     check.set_defaults(run=_check)
+
+    generate = sub.add_parser("generate", help="write the Prometheus bundle: config, rules, tests")
+    generate.add_argument("--config", required=True, type=Path)
+    generate.add_argument("--out", required=True, type=Path, help="the bundle directory")
+    _bundle_options(generate)
+    generate.set_defaults(run=_generate)
 
     probe = sub.add_parser("probe", help="run one target once and show each step")
     probe.add_argument("--config", required=True, type=Path)
@@ -58,9 +68,32 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(path: Path) -> Config | None:
+def _bundle_options(parser: argparse.ArgumentParser) -> None:
+    defaults = PrometheusOptions()
+    parser.add_argument(
+        "--exporter", default=defaults.exporter, help="HOST:PORT to scrape (default %(default)s)"
+    )
+    parser.add_argument(
+        "--alertmanager", default=defaults.alertmanager, help="HOST:PORT (default %(default)s)"
+    )
+    for flag, default in (
+        ("--scrape-interval", defaults.scrape_interval),
+        ("--evaluation-interval", defaults.evaluation_interval),
+    ):
+        parser.add_argument(flag, default=default, type=_duration, help="default %(default)s")
+
+
+def _duration(value: str) -> str:
     try:
-        return load_config(path)
+        parse_duration(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return value
+
+
+def _load(path: Path, *, offline: bool = False) -> Config | None:
+    try:
+        return load_config(path, offline=offline)
     except ConfigError as err:
         print(f"{path}: invalid config:\n{err}", file=sys.stderr)
         return None
@@ -78,10 +111,34 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    config = _load(args.config)
+    # Checking a bundle needs no secrets; checking a config alone asks "would serve start?".
+    config = _load(args.config, offline=args.bundle is not None)
     if config is None:
         return EXIT_CONFIG
     print(f"{args.config}: OK, {len(config.targets)} targets")
+    if args.bundle is not None:
+        from exporter.check import check_bundle
+
+        return EXIT_OK if check_bundle(args.bundle) else EXIT_FAILED
+    return EXIT_OK
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from exporter.generate.bundle import BundleOptions, build, write
+
+    config = _load(args.config, offline=True)
+    if config is None:
+        return EXIT_CONFIG
+    prometheus = PrometheusOptions(
+        args.exporter, args.alertmanager, args.scrape_interval, args.evaluation_interval
+    )
+    done = write(build(config, BundleOptions(prometheus)), args.out)
+    print(
+        f"{args.out}: {len(done.written)} files written, {len(done.unchanged)} unchanged, "
+        f"{len(done.removed)} stale files removed"
+    )
+    for path in done.removed:
+        print(f"  removed {path}")
     return EXIT_OK
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from exporter.config.types import Duration, Name, Severity, StrictModel
+from exporter.conventions import MESSAGE_PLACEHOLDERS
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 class RevenueAtRisk(StrictModel):
@@ -42,6 +45,25 @@ class Alert(StrictModel):
     technical_message: str = ""
     runbook_url: str = ""
 
+    @field_validator(
+        "summary", "business_impact", "stakeholder_message", "technical_message", "runbook_url"
+    )
+    @classmethod
+    def _placeholders(cls, value: str) -> str:
+        allowed = ", ".join(f"{{{name}}}" for name in MESSAGE_PLACEHOLDERS)
+        for name in _PLACEHOLDER.findall(value):
+            if name not in MESSAGE_PLACEHOLDERS:
+                raise ValueError(f"unknown placeholder {{{name}}}; allowed: {allowed}")
+        if re.search(r"[{}]", _PLACEHOLDER.sub("", value)):
+            raise ValueError(f"braces may only enclose a placeholder; allowed: {allowed}")
+        return value
+
+    @model_validator(mode="after")
+    def _escalation(self) -> Alert:
+        if len(self.escalation_chain) > 1 and self.escalation_time is None:
+            raise ValueError("an escalation_chain of more than one entry needs escalation_time")
+        return self
+
 
 class Tier(StrictModel):
     """SLA targets of a service tier, in percent and a latency bound."""
@@ -49,6 +71,9 @@ class Tier(StrictModel):
     availability: float = Field(gt=0, lt=100)
     latency: Duration
     error_rate: float = Field(gt=0, lt=100)
+    # Percent of runs that must finish within `latency`: 95 makes `latency` the p95 bound.
+    latency_objective: float = Field(default=95, gt=0, lt=100)
+    runbook_url: str = ""
 
 
 class Tenant(StrictModel):

@@ -93,3 +93,23 @@ class RuleTestFile:
     rule_files: tuple[str, ...]  # relative to the test file
     tests: tuple[TestCase, ...]
     evaluation_interval: str = "1m"
+    # Groups that read another group's output at the same instant, producers first:
+    # promtool otherwise evaluates the groups in a random order.
+    group_eval_order: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ScrapeJob:
+    job_name: str
+    targets: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PrometheusConfig:
+    """prometheus/prometheus.yml: intervals, rule files, Alertmanagers, scrape jobs."""
+
+    scrape_interval: str
+    evaluation_interval: str
+    rule_files: tuple[str, ...]  # relative to prometheus.yml
+    alertmanagers: tuple[str, ...]  # host:port
+    scrape_jobs: tuple[ScrapeJob, ...]

@@ -10,6 +10,7 @@ import yaml
 from exporter.generate.model import (
     AlertingRule,
     AlertTest,
+    PrometheusConfig,
     PromqlTest,
     RecordingRule,
     RuleFile,
@@ -55,11 +56,31 @@ def rule_file(rules: RuleFile) -> str:
 
 
 def rule_test_file(tests: RuleTestFile) -> str:
+    out: dict[str, Any] = {
+        "rule_files": list(tests.rule_files),
+        "evaluation_interval": tests.evaluation_interval,
+    }
+    if tests.group_eval_order:
+        out["group_eval_order"] = list(tests.group_eval_order)
+    out["tests"] = [_test_case(t) for t in tests.tests]
+    return to_yaml(out)
+
+
+def prometheus_file(config: PrometheusConfig) -> str:
     return to_yaml(
         {
-            "rule_files": list(tests.rule_files),
-            "evaluation_interval": tests.evaluation_interval,
-            "tests": [_test_case(t) for t in tests.tests],
+            "global": {
+                "scrape_interval": config.scrape_interval,
+                "evaluation_interval": config.evaluation_interval,
+            },
+            "rule_files": list(config.rule_files),
+            "alerting": {
+                "alertmanagers": [{"static_configs": [{"targets": list(config.alertmanagers)}]}]
+            },
+            "scrape_configs": [
+                {"job_name": job.job_name, "static_configs": [{"targets": list(job.targets)}]}
+                for job in config.scrape_jobs
+            ],
         }
     )
 

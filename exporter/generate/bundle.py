@@ -1,0 +1,88 @@
+"""The bundle: every generated file, by its path relative to the output directory.
+
+Usage: `write(build(load_config("examples/marketedge.yaml")), Path("out"))`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from exporter.config import Config
+from exporter.generate import render
+from exporter.generate.alert_tests import alert_test_files
+from exporter.generate.alerts import alert_rule_files
+from exporter.generate.prometheus import PrometheusOptions, prometheus_config
+from exporter.generate.slo import slo_rule_files
+from exporter.generate.slo_tests import slo_test_files
+
+PROMETHEUS_FILE = "prometheus/prometheus.yml"
+RULES_DIR = "rules"
+RULE_TESTS_DIR = "rules/tests"
+# Directories the bundle owns: a generated file in them that the bundle no longer has is removed.
+OWNED_DIRS = ("prometheus", RULES_DIR, RULE_TESTS_DIR)
+
+
+@dataclass(frozen=True, slots=True)
+class BundleOptions:
+    prometheus: PrometheusOptions = field(default_factory=PrometheusOptions)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What write() changed, as paths relative to the output directory."""
+
+    written: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    removed: tuple[str, ...]
+
+
+def build(config: Config, options: BundleOptions | None = None) -> dict[str, str]:
+    """Every file of the bundle, path -> text, in path order. Pure: same input, same bytes."""
+    options = options or BundleOptions()
+    files: dict[str, str] = {}
+    _add(files, PROMETHEUS_FILE, render.prometheus_file(prometheus_config(options.prometheus)))
+    for rules in [*alert_rule_files(config), *slo_rule_files(config)]:
+        _add(files, f"{RULES_DIR}/{rules.name}.rules.yml", render.rule_file(rules))
+    for tests in [*alert_test_files(config), *slo_test_files(config)]:
+        _add(files, f"{RULE_TESTS_DIR}/{tests.name}.test.yml", render.rule_test_file(tests))
+    return dict(sorted(files.items()))
+
+
+def _add(files: dict[str, str], path: str, text: str) -> None:
+    if path in files:
+        raise ValueError(f"two generators write {path}")
+    files[path] = text
+
+
+def write(files: dict[str, str], out_dir: Path) -> Written:
+    """Write the bundle under out_dir, touching only files whose text changed, and remove the
+    generated files of owned directories that the bundle no longer has."""
+    written, unchanged = [], []
+    for path, text in files.items():
+        target = out_dir / path
+        if target.is_file() and target.read_text(encoding="utf-8") == text:
+            unchanged.append(path)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        written.append(path)
+    removed = [path for path in _generated(out_dir) if path not in files]
+    for path in removed:
+        (out_dir / path).unlink()
+    return Written(tuple(written), tuple(unchanged), tuple(removed))
+
+
+def _generated(out_dir: Path) -> list[str]:
+    """Files in the owned directories that carry the generated header, hand-written ones not."""
+    found = []
+    for directory in OWNED_DIRS:
+        for path in sorted((out_dir / directory).glob("*")):
+            if path.is_file() and _is_generated(path):
+                found.append(path.relative_to(out_dir).as_posix())
+    return found
+
+
+def _is_generated(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(len(render.HEADER)) == render.HEADER.encode()
