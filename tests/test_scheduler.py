@@ -61,7 +61,7 @@ async def test_a_hung_target_times_out_without_delaying_the_others(ok_url: str) 
     assert fast_runs_meanwhile >= 8
     assert hung.last_result is not None
     assert hung.last_result.detail == "no result within the timeout of 250ms"
-    assert 0.25 <= hung.last_duration < 0.4
+    assert 0.24 <= hung.last_duration < 0.4  # timers may fire a clock tick early
 
 
 async def test_a_probe_that_raises_is_a_failure_and_its_loop_lives_on(
@@ -151,4 +151,4 @@ async def test_a_debug_trace_says_when_the_timeout_cut_the_probe_off() -> None:
         result, duration = await run_once(hung, trace)
     assert result.reason == "timeout"
     assert trace.lines[-1] == "cancelled: no result within the timeout of 200ms"
-    assert duration >= 0.2
+    assert duration >= 0.19  # timers may fire a clock tick early

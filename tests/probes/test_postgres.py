@@ -211,7 +211,7 @@ async def test_a_hung_server_times_out() -> None:
         config = parse_config(target_yaml("hung", "postgres", spec, interval="1s", timeout="200ms"))
         result, duration = await run_once(config.targets[0])
         assert result.reason == "timeout"
-        assert 0.2 <= duration < 0.5
+        assert 0.19 <= duration < 0.5  # timers may fire a clock tick early
         assert steps(result) == [("connect", False), ("query", False)]
         await async_wait_for(lambda: accepted, what="the probe's connection")
         accepted[0].settimeout(2)
