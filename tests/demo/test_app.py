@@ -195,7 +195,7 @@ def test_slow_fault_delays_the_answer(demo: Demo, client: httpx.Client) -> None:
 
     start = time.monotonic()
     assert client.get("/api/v1/features").status_code == 200
-    assert time.monotonic() - start >= 0.5
+    assert time.monotonic() - start >= 0.49  # timers may fire a clock tick early
 
     response = client.delete("/_faults/slow", params={"path": "/api/v1/features"})
     assert response.json()["slow"] == {}
