@@ -95,7 +95,7 @@ def main(targets: int) -> None:
         config = work / "config.yaml"
         config.write_text(yaml.safe_dump(data))
         options = PrometheusOptions(
-            f"127.0.0.1:{exporter_port}", f"127.0.0.1:{free_port()}", "5s", "5s"
+            (f"127.0.0.1:{exporter_port}",), f"127.0.0.1:{free_port()}", "5s", "5s"
         )
         write(build(parse_config(config.read_text()), BundleOptions(options)), work / "bundle")
         exporter = [sys.executable, "-m", "exporter", "serve", "--config", str(config)]
@@ -107,7 +107,7 @@ def main(targets: int) -> None:
         ]
         base = f"http://127.0.0.1:{prometheus_port}"
         with (
-            process([*exporter, "--listen", options.exporter], work / "exporter.log"),
+            process([*exporter, "--listen", options.exporters[0]], work / "exporter.log"),
             process(prometheus, work / "prometheus.log"),
         ):
             wait_ready(f"{base}/-/ready")

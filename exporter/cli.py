@@ -11,6 +11,7 @@ from pathlib import Path
 from exporter import __version__
 from exporter.config import Config, ConfigError, load_config, parse_duration
 from exporter.generate.prometheus import PrometheusOptions
+from exporter.sharding import Shard
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 DEFAULT_LISTEN = "127.0.0.1:9117"
@@ -39,6 +40,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the probes and serve /metrics")
     serve.add_argument("--config", required=True, type=Path)
     serve.add_argument("--listen", default=DEFAULT_LISTEN, help="HOST:PORT (default %(default)s)")
+    serve.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="I/N",
+        help="probe only replica I's share of the targets, of N replicas (a stable name hash)",
+    )
     serve.add_argument(
         "--max-concurrent-probes", type=int, default=500, help="global limit (default %(default)s)"
     )
@@ -71,7 +78,9 @@ def _parser() -> argparse.ArgumentParser:
 def _bundle_options(parser: argparse.ArgumentParser) -> None:
     defaults = PrometheusOptions()
     parser.add_argument(
-        "--exporter", default=defaults.exporter, help="HOST:PORT to scrape (default %(default)s)"
+        "--exporter",
+        action="append",
+        help=f"HOST:PORT to scrape, once per replica (default {defaults.exporters[0]})",
     )
     parser.add_argument(
         "--alertmanager", default=defaults.alertmanager, help="HOST:PORT (default %(default)s)"
@@ -81,6 +90,13 @@ def _bundle_options(parser: argparse.ArgumentParser) -> None:
         ("--evaluation-interval", defaults.evaluation_interval),
     ):
         parser.add_argument(flag, default=default, type=_duration, help="default %(default)s")
+
+
+def _shard(value: str) -> Shard:
+    try:
+        return Shard.parse(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _duration(value: str) -> str:
@@ -106,7 +122,9 @@ def _serve(args: argparse.Namespace) -> int:
     if config is None:
         return EXIT_CONFIG
     host, _, port = args.listen.rpartition(":")
-    serve(config, args.config, host or "127.0.0.1", int(port), args.max_concurrent_probes)
+    serve(
+        config, args.config, host or "127.0.0.1", int(port), args.max_concurrent_probes, args.shard
+    )
     return EXIT_OK
 
 
@@ -130,7 +148,10 @@ def _generate(args: argparse.Namespace) -> int:
     if config is None:
         return EXIT_CONFIG
     prometheus = PrometheusOptions(
-        args.exporter, args.alertmanager, args.scrape_interval, args.evaluation_interval
+        tuple(args.exporter or PrometheusOptions().exporters),
+        args.alertmanager,
+        args.scrape_interval,
+        args.evaluation_interval,
     )
     done = write(build(config, BundleOptions(prometheus)), args.out)
     print(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from exporter.config import Config, ConfigError, load_config
 from exporter.scheduler import Scheduler
+from exporter.sharding import Shard
 
 log = logging.getLogger(__name__)
 
@@ -17,10 +18,15 @@ class Runtime:
     """Owns the live config. A reload that fails keeps the old config running."""
 
     def __init__(
-        self, config: Config, config_path: Path | None, max_concurrency: int = 500
+        self,
+        config: Config,
+        config_path: Path | None,
+        max_concurrency: int = 500,
+        shard: Shard | None = None,
     ) -> None:
         self.config = config
         self.config_path = config_path
+        self.shard = shard
         self.scheduler = Scheduler(max_concurrency)
         self.last_reload_successful = True
         self.last_reload_success_timestamp = time.time()
@@ -30,8 +36,9 @@ class Runtime:
 
     def start(self) -> None:
         """Start the probe loops; call from the event loop."""
-        self.scheduler.apply(self.config)
-        log.info("probing %d targets", len(self.config.targets))
+        self.scheduler.apply(self._mine(self.config))
+        where = f" (shard {self.shard} of {len(self.config.targets)})" if self.shard else ""
+        log.info("probing %d targets%s", len(self.scheduler.states), where)
 
     async def stop(self) -> None:
         await self.scheduler.stop()
@@ -56,12 +63,15 @@ class Runtime:
             log.error("config reload failed, keeping the running config:\n%s", loaded)
             return loaded
         self.config = loaded
-        self.scheduler.apply(loaded)
+        self.scheduler.apply(self._mine(loaded))
         self.last_reload_successful = True
         self.last_reload_success_timestamp = time.time()
         self.reloads["success"] += 1
         log.info("config reloaded: %d targets", len(loaded.targets))
         return None
+
+    def _mine(self, config: Config) -> Config:
+        return config if self.shard is None else self.shard.select(config)
 
     @property
     def ready(self) -> bool:

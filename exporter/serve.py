@@ -11,13 +11,19 @@ from starlette.applications import Starlette
 from exporter.config import Config
 from exporter.runtime import Runtime
 from exporter.server import create_app
+from exporter.sharding import Shard
 
 
 def serve(
-    config: Config, config_path: Path | None, host: str, port: int, max_concurrency: int = 500
+    config: Config,
+    config_path: Path | None,
+    host: str,
+    port: int,
+    max_concurrency: int = 500,
+    shard: Shard | None = None,
 ) -> None:
     """Serve until interrupted. SIGHUP and POST /-/reload reload the config file."""
-    runtime = Runtime(config, config_path, max_concurrency)
+    runtime = Runtime(config, config_path, max_concurrency, shard)
     server = uvicorn.Server(uvicorn_config(create_app(runtime), host, port))
     server.run()
 

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from exporter.config import load_config
 from exporter.demo.app import DEMO_PASSWORD, create_demo_app
 from tests.servers import free_port, serve_app, wait_for
 
@@ -27,7 +28,7 @@ def fast_reference_config(api: str) -> str:
 
 
 class Exporter:
-    def __init__(self, config: Path, port: int) -> None:
+    def __init__(self, config: Path, port: int, *extra: str) -> None:
         self.config, self.base = config, f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
             [
@@ -39,6 +40,7 @@ class Exporter:
                 str(config),
                 "--listen",
                 f"127.0.0.1:{port}",
+                *extra,
             ],
             stderr=subprocess.PIPE,
             text=True,
@@ -142,3 +144,35 @@ def test_serve_refuses_an_invalid_config_and_starts_nothing(tmp_path: Path) -> N
     assert "targets[0].severity: must be one of" in done.stderr
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{port}/-/healthy")
+
+
+def probed(exporter: Exporter) -> set[str]:
+    text = httpx.get(f"{exporter.base}/metrics").text
+    return {
+        s.labels["probe"]
+        for family in text_string_to_metric_families(text)
+        if family.name == "business_probe_failing"
+        for s in family.samples
+    }
+
+
+def test_two_shards_probe_every_target_exactly_once(
+    demo: tuple[str, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("ZEBRA_DEMO_PASSWORD", "MARKETEDGE_DB_PASSWORD", "MARKETEDGE_REDIS_PASSWORD"):
+        monkeypatch.setenv(name, DEMO_PASSWORD)
+    config = tmp_path / "marketedge.yaml"
+    config.write_text(fast_reference_config(demo[0]))
+    replicas = [Exporter(config, free_port(), "--shard", f"{i}/2") for i in (1, 2)]
+    try:
+        for replica in replicas:
+            wait_for(replica.ready, what="a replica to be ready")
+        first, second = (probed(r) for r in replicas)
+    finally:
+        for replica in replicas:
+            replica.stop()
+    everything = {t.name for t in load_config(config).targets}
+    assert first.isdisjoint(second)
+    assert first | second == everything
+    assert first
+    assert second

@@ -15,7 +15,8 @@ RULE_FILES = ("../rules/*.rules.yml",)
 class PrometheusOptions:
     """What the config file cannot know: where things run, and how often Prometheus looks."""
 
-    exporter: str = "127.0.0.1:9117"
+    # Every replica of a sharded exporter (`serve --shard I/N`): Prometheus scrapes them all.
+    exporters: tuple[str, ...] = ("127.0.0.1:9117",)
     alertmanager: str = "127.0.0.1:9093"
     scrape_interval: str = "15s"
     evaluation_interval: str = "15s"
@@ -27,5 +28,5 @@ def prometheus_config(options: PrometheusOptions) -> PrometheusConfig:
         evaluation_interval=options.evaluation_interval,
         rule_files=RULE_FILES,
         alertmanagers=(options.alertmanager,),
-        scrape_jobs=(ScrapeJob(EXPORTER_JOB, (options.exporter,)),),
+        scrape_jobs=(ScrapeJob(EXPORTER_JOB, options.exporters),),
     )

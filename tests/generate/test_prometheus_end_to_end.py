@@ -125,14 +125,14 @@ def prometheus(demo: tuple[str, Faults], tmp_path: Path) -> Iterator[Prometheus]
     config.write_text(CONFIG.replace("API", demo[0]))
     exporter_port, prometheus_port = free_port(), free_port()
     options = PrometheusOptions(
-        exporter=f"127.0.0.1:{exporter_port}",
+        exporters=(f"127.0.0.1:{exporter_port}",),
         alertmanager=f"127.0.0.1:{free_port()}",  # nobody listens: alerts are read from Prometheus
         scrape_interval="1s",
         evaluation_interval="1s",
     )
     write(build(parse_config(config.read_text()), BundleOptions(options)), tmp_path / "bundle")
     exporter = [sys.executable, "-m", "exporter", "serve", "--config", str(config)]
-    exporter += ["--listen", options.exporter]
+    exporter += ["--listen", options.exporters[0]]
     server = [binary, f"--config.file={tmp_path / 'bundle/prometheus/prometheus.yml'}"]
     server += [f"--storage.tsdb.path={tmp_path / 'data'}"]
     server += [f"--web.listen-address=127.0.0.1:{prometheus_port}"]
