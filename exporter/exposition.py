@@ -74,16 +74,19 @@ class MetricsRenderer:
         """The whole body, returning to the event loop between slices of targets."""
         states = list(runtime.scheduler.states.values())
         texts = self._label_texts(states)
-        out: list[str] = []
+        out: list[bytes] = []
         for family in PROBE_FAMILIES:
-            lines: list[str] = []
+            chunks: list[bytes] = []
             for start in range(0, len(states), SLICE):
+                lines: list[str] = []
                 _render_slice(family, states[start : start + SLICE], texts[start:], lines)
+                # Encoded slice by slice: one 40 MB join and encode would hold the loop itself.
+                chunks.append("".join(lines).encode())
                 await asyncio.sleep(0)
-            if lines:
-                out.append(_header(family))
-                out += lines
-        return "".join(out).encode() + generate_latest(_SelfOnly(runtime))
+            if any(chunks):
+                out += [_header(family).encode(), *chunks]
+        out.append(generate_latest(_SelfOnly(runtime)))
+        return b"".join(out)
 
     def _label_texts(self, states: list[TargetState]) -> list[_LabelText]:
         kept: dict[str, _LabelText] = {}
