@@ -1,6 +1,7 @@
 """Scheduling at scale: how late probe runs start with many targets, while /metrics is scraped.
 
     .venv/bin/python bench/scheduling.py [--targets 10000] [--interval 10s] [--seconds 60]
+                                         [--hung 0.5]
 
 Every target probes a local nginx (`return 200 "ok"`, a fresh connection per probe) on the
 same interval, on uvloop, as `business-exporter serve` runs them. Every --scrape seconds
@@ -13,10 +14,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import resource
+import socket
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import uvloop
@@ -29,14 +34,35 @@ from exporter.scheduler import LAG_BUCKETS
 from exporter.state import Histogram
 
 
-def config_text(targets: int, interval: str, url: str) -> str:
+def config_text(
+    targets: int, interval: str, url: str, hung: str = "", hung_share: float = 0
+) -> str:
+    """`targets` targets on `url`, the first `hung_share` of every hundred on `hung` instead."""
     lines = [f"defaults: {{interval: {interval}, timeout: 5s}}", "targets:"]
     for i in range(targets):
+        where = hung if i % 100 < hung_share * 100 else url
         lines.append(
             f"  - {{name: t{i}, severity: medium, context: bench, service: s{i % 20}, "
-            f'tenant: tenant{i % 100}, http: {{url: "{url}"}}}}'
+            f'tenant: tenant{i % 100}, http: {{url: "{where}"}}}}'
         )
     return "\n".join(lines) + "\n"
+
+
+@contextlib.contextmanager
+def never_answers() -> Iterator[str]:
+    """A port whose connections are never accepted: the kernel's queue takes them, then none."""
+    with socket.create_server(("127.0.0.1", 0), backlog=128) as listener:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
+
+
+async def sample_resources(runtime: Runtime, peaks: dict[str, float]) -> None:
+    """Every 100 ms: probes in flight, open file descriptors, RSS; keep the peaks."""
+    while True:
+        fds = len(os.listdir("/proc/self/fd"))
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        for key, value in (("in_flight", runtime.scheduler.in_flight), ("fds", fds), ("rss", rss)):
+            peaks[key] = max(peaks.get(key, 0), value)
+        await asyncio.sleep(0.1)
 
 
 async def run(
@@ -45,6 +71,8 @@ async def run(
     recorder = _EveryValue(LAG_BUCKETS)
     runtime.scheduler.lag = recorder
     runtime.start()
+    peaks: dict[str, float] = {}
+    sampler = asyncio.create_task(sample_resources(runtime, peaks))
     renderer = MetricsRenderer()
     scrapes: list[float] = []
     cpu_start, wall_start = _cpu(), time.perf_counter()
@@ -55,6 +83,7 @@ async def run(
         body = await renderer.render(runtime)
         scrapes.append(time.perf_counter() - started)
     cpu, wall = _cpu() - cpu_start, time.perf_counter() - wall_start
+    sampler.cancel()
     await runtime.stop()
     runs = sum(sum(s.runs.values()) for s in runtime.scheduler.states.values())
     failed = runs - sum(s.runs["success"] for s in runtime.scheduler.states.values())
@@ -73,6 +102,7 @@ async def run(
         "scrape": max(scrapes) if scrapes else 0.0,
         "scrape_bytes": len(body) if scrapes else 0,
         "wall": wall,
+        **{f"peak_{k}": v for k, v in peaks.items()},
     }
 
 
@@ -100,11 +130,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--scrape", type=float, default=15.0, help="seconds between scrapes")
     parser.add_argument("--max-concurrent-probes", type=int, default=500)
+    parser.add_argument(
+        "--hung", type=float, default=0.0, help="share of targets on a server that never answers"
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, never_answers() as hung:
         server, port = start_nginx(Path(folder))
         with server:
-            text = config_text(args.targets, args.interval, f"http://127.0.0.1:{port}/")
+            url = f"http://127.0.0.1:{port}/"
+            text = config_text(args.targets, args.interval, url, hung, args.hung)
             runtime = Runtime(parse_config(text), None, args.max_concurrent_probes)
             interval = parse_duration(args.interval)
             result = uvloop.run(run(runtime, args.seconds, args.scrape, interval))
@@ -114,6 +148,11 @@ def main() -> None:
     print(
         "lateness after the first interval; during it (loops starting): "
         f"p99 {_ms(result['first_p99'])}"
+    )
+    print(
+        f"{args.hung:.0%} of targets on a server that never answers (timeout 5s); peaks: "
+        f"{result['peak_in_flight']:.0f} probes in flight, {result['peak_fds']:.0f} open files, "
+        f"RSS {result['peak_rss']:.0f} MB"
     )
     print()
     print(

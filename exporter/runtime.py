@@ -71,11 +71,30 @@ class Runtime:
         return None
 
     def _mine(self, config: Config) -> Config:
-        return config if self.shard is None else self.shard.select(config)
+        mine = config if self.shard is None else self.shard.select(config)
+        _warn_if_undersized(mine, self.scheduler.max_concurrency)
+        return mine
 
     @property
     def ready(self) -> bool:
         return self.scheduler.running
+
+
+def worst_case_in_flight(config: Config) -> float:
+    """Probes in flight if every target hung until its timeout: sum of timeout / interval."""
+    return sum(t.timeout / t.interval for t in config.targets)
+
+
+def _warn_if_undersized(config: Config, limit: int) -> None:
+    needed = worst_case_in_flight(config)
+    if needed > limit:
+        log.warning(
+            "if every target timed out, %d probes would be in flight, above "
+            "--max-concurrent-probes %d: healthy targets would then wait behind hung ones "
+            "and miss runs",
+            round(needed),
+            limit,
+        )
 
 
 def _load(path: Path) -> Config | ConfigError:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,7 @@ from starlette.routing import Route
 from exporter import probes
 from exporter.config import Config, parse_config
 from exporter.probes import ProbeResult, Trace
+from exporter.runtime import Runtime, worst_case_in_flight
 from exporter.scheduler import Scheduler, first_due, phase, run_once
 from tests.servers import async_wait_for, hung_server, serve_app
 
@@ -152,3 +154,19 @@ async def test_a_debug_trace_says_when_the_timeout_cut_the_probe_off() -> None:
     assert result.reason == "timeout"
     assert trace.lines[-1] == "cancelled: no result within the timeout of 200ms"
     assert duration >= 0.19  # timers may fire a clock tick early
+
+
+def test_a_limit_below_the_worst_case_is_reported_at_start(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    targets = [
+        target(f"t{i}", "http://127.0.0.1:1/", interval="10s", timeout="5s") for i in range(8)
+    ]
+    runtime = Runtime(config(*targets), None, max_concurrency=3)
+    assert worst_case_in_flight(runtime.config) == 4
+    with caplog.at_level(logging.WARNING):
+        runtime._mine(runtime.config)
+    assert "4 probes would be in flight, above --max-concurrent-probes 3" in caplog.text
+    caplog.clear()
+    Runtime(config(*targets), None, max_concurrency=4)._mine(runtime.config)
+    assert caplog.text == ""
