@@ -7,21 +7,30 @@ password and an ACL user. Both fail loudly, never skip, when a binary is missing
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import trustme
 
+from exporter.config import Config
 from exporter.config.postgres import PostgresSpec
 from exporter.config.redis import RedisSpec
 from exporter.demo import database
-from exporter.demo.servers import PostgresServer, RedisServer, ServerUnavailable, acl_user
-from tests.servers import free_port
+from exporter.demo.servers import (
+    PostgresServer,
+    RedisServer,
+    ServerUnavailable,
+    acl_user,
+)
+from exporter.scheduler import Scheduler
+from exporter.state import TargetState
+from tests.servers import async_wait_for, free_port
 
 # Distinctive on purpose: the tests that keep secrets out of output search for them.
 MONITOR_PASSWORD = "pg-Monitor-Secret-7f3a"
@@ -165,3 +174,32 @@ def _required() -> Iterator[None]:
             f"{err}. The tests start real servers: run `make test`, which installs the Debian "
             f"packages postgresql and redis-server."
         ) from err
+
+
+class Restartable(Protocol):
+    def stop(self) -> None: ...
+    def start(self) -> None: ...
+
+
+async def fails_until_restarted(config: Config, server: Restartable) -> TargetState:
+    """Run the config's one target; stop `server` mid-run, then start it again.
+
+    Returns the target's state once it has failed with connect_error and recovered, the
+    scheduler's loop alive throughout.
+    """
+    scheduler = Scheduler()
+    scheduler.apply(config)
+    [state] = scheduler.states.values()
+    try:
+        await async_wait_for(lambda: state.consecutive_successes >= 1, what="a first success")
+        await asyncio.to_thread(server.stop)
+        await async_wait_for(
+            lambda: state.failing and state.runs.get("connect_error", 0) >= 2,
+            what="the target failing with connect_error",
+        )
+        assert scheduler.loops_alive() == 1
+        await asyncio.to_thread(server.start)
+        await async_wait_for(lambda: not state.failing, what="the target to recover")
+    finally:
+        await scheduler.stop()
+    return state

@@ -13,6 +13,7 @@ from exporter.config.tls import TLSSettings
 from exporter.config.types import (
     Duration,
     HeaderValue,
+    JSONPath,
     ProbeSpec,
     Regex,
     SecretSource,
@@ -37,7 +38,7 @@ class BodyCheck(StrictModel):
 
     matches: Regex | None = None
     not_matches: Regex | None = None
-    json_path: str | None = None
+    json_path: JSONPath | None = None
     equals: Any = None
 
     @model_validator(mode="after")
@@ -48,15 +49,6 @@ class BodyCheck(StrictModel):
         if "equals" in self.model_fields_set and self.json_path is None:
             raise ValueError("equals goes with json_path")
         return self
-
-    @field_validator("json_path")
-    @classmethod
-    def _json_path(cls, value: str | None) -> str | None:
-        from exporter.jsonpath import compile_path
-
-        if value is not None:
-            compile_path(value)
-        return value
 
 
 StatusPattern = int | str

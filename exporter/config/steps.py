@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from exporter.config.http import HTTPSpec
-from exporter.config.types import HeaderValue, Name, ProbeSpec, StrictModel
+from exporter.config.types import HeaderValue, JSONPath, Name, ProbeSpec, StrictModel
 
 ConfigPath = tuple[str | int, ...]
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -24,7 +24,7 @@ _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 class Capture(StrictModel):
     """Where a step finds a value for later steps: a JSON path in its body, or a header."""
 
-    json_path: str | None = None
+    json_path: JSONPath | None = None
     header: str | None = None
     secret: bool = True  # masked in /probe?debug=true output
 
@@ -33,15 +33,6 @@ class Capture(StrictModel):
         if (self.json_path is None) == (self.header is None):
             raise ValueError("needs exactly one of json_path or header")
         return self
-
-    @field_validator("json_path")
-    @classmethod
-    def _json_path(cls, value: str | None) -> str | None:
-        from exporter.jsonpath import compile_path
-
-        if value is not None:
-            compile_path(value)
-        return value
 
     @field_validator("header")
     @classmethod

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -20,6 +21,7 @@ from pydantic import (
 )
 
 from exporter.conventions import RESERVED_LABELS
+from exporter.jsonpath import compile_path
 
 _DURATION = re.compile(
     r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
@@ -75,7 +77,15 @@ def _regex(value: object) -> re.Pattern[str]:
 
 
 Duration = Annotated[float, BeforeValidator(_positive_duration)]
+
+
+def _json_path(value: str) -> str:
+    compile_path(value)
+    return value
+
+
 Regex = Annotated[re.Pattern[str], BeforeValidator(_regex)]
+JSONPath = Annotated[str, AfterValidator(_json_path)]
 Name = Annotated[str, BeforeValidator(_name)]
 Severity = Literal["emergency", "critical", "high", "medium", "low", "info"]
 

@@ -13,7 +13,13 @@ from exporter.config import parse_config
 from exporter.probes import Trace
 from exporter.probes.postgres import probe
 from exporter.scheduler import Scheduler, run_once
-from tests.databases import ISOLATION, MONITOR_PASSWORD, Postgres, target_yaml
+from tests.databases import (
+    ISOLATION,
+    MONITOR_PASSWORD,
+    Postgres,
+    fails_until_restarted,
+    target_yaml,
+)
 from tests.servers import async_wait_for, hung_server
 
 TABLES = {"tables": ["organisations", "users"]}
@@ -159,21 +165,7 @@ async def test_a_stopped_database_fails_its_target_until_it_is_back(postgres: Po
     config = parse_config(
         target_yaml("db", "postgres", spec, failure_threshold=2, success_threshold=2)
     )
-    scheduler = Scheduler()
-    scheduler.apply(config)
-    state = scheduler.states["db"]
-    try:
-        await async_wait_for(lambda: state.consecutive_successes >= 1, what="a first success")
-        await asyncio.to_thread(postgres.server.stop)
-        await async_wait_for(
-            lambda: state.failing and state.runs.get("connect_error", 0) >= 2,
-            what="the target failing with connect_error",
-        )
-        assert scheduler.loops_alive() == 1
-        await asyncio.to_thread(postgres.server.start)
-        await async_wait_for(lambda: not state.failing, what="the target to recover")
-    finally:
-        await scheduler.stop()
+    state = await fails_until_restarted(config, postgres.server)
     assert state.consecutive_successes >= 2
     assert state.last_result is not None
     assert state.last_result.success

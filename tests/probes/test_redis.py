@@ -17,7 +17,14 @@ from exporter.demo.servers import acl_user
 from exporter.probes import Trace
 from exporter.probes.redis import probe
 from exporter.scheduler import Scheduler, run_once
-from tests.databases import REDIS_PASSWORD, Certificates, Redis, redis_server, target_yaml
+from tests.databases import (
+    REDIS_PASSWORD,
+    Certificates,
+    Redis,
+    fails_until_restarted,
+    redis_server,
+    target_yaml,
+)
 from tests.servers import async_wait_for, hung_server
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -237,21 +244,7 @@ async def test_a_stopped_redis_fails_its_target_until_it_is_back(redis: Redis) -
     config = parse_config(
         target_yaml("sessions", "redis", redis.spec(), failure_threshold=2, success_threshold=2)
     )
-    scheduler = Scheduler()
-    scheduler.apply(config)
-    state = scheduler.states["sessions"]
-    try:
-        await async_wait_for(lambda: state.consecutive_successes >= 1, what="a first success")
-        await asyncio.to_thread(redis.server.stop)
-        await async_wait_for(
-            lambda: state.failing and state.runs.get("connect_error", 0) >= 2,
-            what="the target failing with connect_error",
-        )
-        assert scheduler.loops_alive() == 1
-        await asyncio.to_thread(redis.server.start)
-        await async_wait_for(lambda: not state.failing, what="the target to recover")
-    finally:
-        await scheduler.stop()
+    state = await fails_until_restarted(config, redis.server)
     assert state.consecutive_successes >= 2
     assert state.last_result is not None
     assert state.last_result.success
