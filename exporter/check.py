@@ -1,4 +1,4 @@
-"""`check --bundle DIR`: run the real promtool over a generated bundle, step by step."""
+"""`check --bundle DIR`: run the real promtool and amtool over a generated bundle, step by step."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from exporter.check_alertmanager import check_alertmanager
+from exporter.config import Config
 from exporter.generate.bundle import PROMETHEUS_FILE, RULE_TESTS_DIR, RULES_DIR
 
 PROMTOOL_MISSING = (
@@ -41,14 +43,16 @@ def bundle_steps(bundle: Path) -> list[Step]:
     ]
 
 
-def check_bundle(bundle: Path, out: TextIO | None = None) -> bool:
-    """Run every step, print each outcome; True when all of them passed."""
+def check_bundle(bundle: Path, out: TextIO | None = None, config: Config | None = None) -> bool:
+    """Run every step, print each outcome; True when all of them passed. With the config the
+    bundle was generated from, a route no alert of it reaches fails the check too."""
     out = out or sys.stdout
     promtool = shutil.which("promtool")
     if promtool is None:
         print(PROMTOOL_MISSING, file=out)
         return False
     failed = [step.name for step in bundle_steps(bundle) if not _run(promtool, step, out)]
+    failed += check_alertmanager(bundle, out, config)
     if failed:
         print(f"{bundle}: bundle check failed: {', '.join(failed)}", file=out)
         return False

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from exporter import __version__
 from exporter.config import Config, ConfigError, load_config, parse_duration
+from exporter.generate.grafana_provisioning import GrafanaOptions
 from exporter.generate.prometheus import PrometheusOptions
 from exporter.sharding import Shard
 
@@ -71,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the demo API and the exporter on the reference config")
     demo.add_argument("--config", type=Path, default=None, help="default: examples/marketedge.yaml")
+    demo.add_argument(
+        "--fast",
+        action="store_true",
+        help="divide probe intervals and escalation times by 10, so that a fault is notified "
+        "within about a minute (`make demo` sets it)",
+    )
     demo.set_defaults(run=_demo)
     return parser
 
@@ -90,6 +97,24 @@ def _bundle_options(parser: argparse.ArgumentParser) -> None:
         ("--evaluation-interval", defaults.evaluation_interval),
     ):
         parser.add_argument(flag, default=default, type=_duration, help="default %(default)s")
+    grafana = GrafanaOptions()
+    parser.add_argument(
+        "--prometheus-url",
+        default=grafana.prometheus_url,
+        help="Prometheus as Grafana reaches it (default %(default)s)",
+    )
+    parser.add_argument(
+        "--grafana-dashboards-path",
+        default=grafana.dashboards_path,
+        help="where Grafana reads the dashboard files (default %(default)s)",
+    )
+    parser.add_argument(
+        "--notify-to",
+        metavar="URL",
+        type=_http_url,
+        help="replace every receiver's delivery by a webhook to URL/<receiver name>, the "
+        "routing unchanged (staging stacks, the demo)",
+    )
 
 
 def _shard(value: str) -> Shard:
@@ -97,6 +122,12 @@ def _shard(value: str) -> Shard:
         return Shard.parse(value)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"must be an http:// or https:// URL, not {value!r}")
+    return value
 
 
 def _duration(value: str) -> str:
@@ -137,11 +168,12 @@ def _check(args: argparse.Namespace) -> int:
     if args.bundle is not None:
         from exporter.check import check_bundle
 
-        return EXIT_OK if check_bundle(args.bundle) else EXIT_FAILED
+        return EXIT_OK if check_bundle(args.bundle, config=config) else EXIT_FAILED
     return EXIT_OK
 
 
 def _generate(args: argparse.Namespace) -> int:
+    from exporter.generate.alertmanager import RoutingError, unreachable_routes
     from exporter.generate.bundle import BundleOptions, build, write
 
     config = _load(args.config, offline=True)
@@ -153,13 +185,21 @@ def _generate(args: argparse.Namespace) -> int:
         args.scrape_interval,
         args.evaluation_interval,
     )
-    done = write(build(config, BundleOptions(prometheus)), args.out)
+    grafana = GrafanaOptions(args.prometheus_url, args.grafana_dashboards_path)
+    try:
+        files = build(config, BundleOptions(prometheus, grafana, args.notify_to or ""))
+    except RoutingError as err:
+        print(f"{args.config}: the Alertmanager routing tree is wrong:\n{err}", file=sys.stderr)
+        return EXIT_FAILED
+    done = write(files, args.out)
     print(
         f"{args.out}: {len(done.written)} files written, {len(done.unchanged)} unchanged, "
         f"{len(done.removed)} stale files removed"
     )
     for path in done.removed:
         print(f"  removed {path}")
+    for line in unreachable_routes(config):  # `check` fails on these
+        print(f"warning: {line}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -185,4 +225,4 @@ def _probe(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from exporter.demo.run import run_demo
 
-    return run_demo(args.config)
+    return run_demo(args.config, fast=args.fast)

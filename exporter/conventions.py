@@ -252,3 +252,16 @@ MESSAGE_PLACEHOLDERS: Final = {
     "recovery_sla": "the alert's recovery SLA, e.g. 15 minutes",
     "recovery_eta": "the same as {recovery_sla}",
 }
+
+# The generated Alertmanager side (exporter/generate/alertmanager.py). Alerts are grouped by
+# definition, context and tenant: a failing dependency is one notification, not a storm.
+ALERTMANAGER_GROUP_BY: Final = ("alertname", LABEL_CONTEXT, LABEL_TENANT)
+# Where the Watchdog goes when the config names no dead man's switch: a receiver without
+# integrations, so the always-firing alert notifies nobody. A config receiver may not take it.
+RECEIVER_BLACKHOLE: Final = "blackhole"
+# The root receiver of a config without `routing:` (it has no integrations either).
+RECEIVER_DEFAULT: Final = "default"
+# A route that combines several config receivers delivers to one Alertmanager receiver, named
+# by joining theirs in sorted order: ("slack_emergency", "pagerduty_critical") ->
+# "pagerduty_critical+slack_emergency".
+RECEIVER_JOIN: Final = "+"

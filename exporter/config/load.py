@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from exporter import yamlsource
 from exporter.config import tenants
+from exporter.config.alerting_refs import check_alerting
 from exporter.config.model import Config
 from exporter.config.references import check_references
 from exporter.yamlsource import Problem
@@ -47,6 +48,7 @@ def parse_config(text: str, source: str = "<config>", *, offline: bool = False) 
         problems.append(Problem(yamlsource.format_path(path), message, doc.line_of(path)))
 
     check_references(config, report)
+    check_alerting(config, report)
     if problems:
         raise ConfigError(_by_line(_unique(problems)), source)
     return config

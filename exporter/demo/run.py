@@ -15,6 +15,7 @@ import uvicorn
 from exporter.config import ConfigError, load_config
 from exporter.demo import backends
 from exporter.demo.app import DEMO_PASSWORD, create_demo_app
+from exporter.demo.stack import FAST_FACTOR, demo_stack, speed_up
 from exporter.runtime import Runtime
 from exporter.serve import uvicorn_config
 from exporter.server import create_app
@@ -24,8 +25,12 @@ EXPORTER = ("127.0.0.1", 9117)
 REFERENCE = Path(__file__).resolve().parents[2] / "examples" / "marketedge.yaml"
 
 
-def run_demo(config_path: Path | None = None) -> int:
-    """Serve the demo API in a thread and the exporter in the foreground until Ctrl-C."""
+def run_demo(config_path: Path | None = None, fast: bool = False) -> int:
+    """Serve the demo API in a thread and the exporter in the foreground until Ctrl-C.
+
+    Prometheus and Alertmanager run too when installed; `fast` divides the probe intervals and
+    escalation times by FAST_FACTOR.
+    """
     path = config_path or REFERENCE
     # The reference config reads the Zebra admin's password from the environment, as secrets are.
     os.environ.setdefault("ZEBRA_DEMO_PASSWORD", DEMO_PASSWORD)
@@ -37,6 +42,8 @@ def run_demo(config_path: Path | None = None) -> int:
         return 2
     with backends.started() as databases:  # PostgreSQL and Redis, when installed
         config, left_out = databases.without_unavailable(config)
+        if fast:
+            config = speed_up(config, FAST_FACTOR)
         exporter = uvicorn.Server(uvicorn_config(create_app(Runtime(config, path)), *EXPORTER))
         with _in_thread(uvicorn.Server(uvicorn_config(create_demo_app(), *API))) as api_started:
             if not api_started:
@@ -45,9 +52,16 @@ def run_demo(config_path: Path | None = None) -> int:
                     file=sys.stderr,
                 )
                 return 1
-            print(_instructions(path, [t.name for t in config.targets]), flush=True)
+            print(_instructions(path, [t.name for t in config.targets], fast), flush=True)
             print("\n".join([databases.instructions(), *left_out]) + "\n", flush=True)
-            exporter.run()
+            with (
+                demo_stack(
+                    config, f"{EXPORTER[0]}:{EXPORTER[1]}", f"http://{API[0]}:{API[1]}"
+                ) as alerting,
+                contextlib.suppress(KeyboardInterrupt),  # uvicorn raises Ctrl-C again as it ends
+            ):
+                print("\n".join(alerting) + "\n", flush=True)
+                exporter.run()
     return 0
 
 
@@ -64,9 +78,15 @@ def _in_thread(server: uvicorn.Server) -> Iterator[bool]:
         thread.join(timeout=5)
 
 
-def _instructions(path: Path, names: list[str]) -> str:
+def _instructions(path: Path, names: list[str], fast: bool) -> str:
     api = f"http://{API[0]}:{API[1]}"
     exporter = f"http://{EXPORTER[0]}:{EXPORTER[1]}"
+    timings = (
+        f"--fast: probe intervals and escalation times are the config's divided by {FAST_FACTOR}."
+        if fast
+        else f"Probes run on the config's intervals (30s to 5m; demo --fast divides them by "
+        f"{FAST_FACTOR})."
+    )
     return f"""
 business_exporter demo: {len(names)} targets from {path}
 
@@ -83,6 +103,7 @@ Switch faults on and off in the demo API:
   curl -X POST {api}/_faults/reset                    clear every fault
   curl {api}/_faults                                  show what is switched on
 
-Probes run on the seeds' intervals (30s to 2m); a target turns failing after its
-failure_threshold (watch business_probe_failing, or the / page). Ctrl-C stops everything.
+{timings}
+A target turns failing after its failure_threshold (watch business_probe_failing, or the /
+page). Ctrl-C stops everything.
 """

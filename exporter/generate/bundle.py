@@ -11,7 +11,12 @@ from pathlib import Path
 from exporter.config import Config
 from exporter.generate import render
 from exporter.generate.alert_tests import alert_test_files
+from exporter.generate.alertmanager import OWNED_DIRS as ALERTMANAGER_DIRS
+from exporter.generate.alertmanager import alertmanager_files
 from exporter.generate.alerts import alert_rule_files
+from exporter.generate.grafana import grafana_files
+from exporter.generate.grafana_provisioning import OWNED_DIRS as GRAFANA_DIRS
+from exporter.generate.grafana_provisioning import GrafanaOptions
 from exporter.generate.prometheus import PrometheusOptions, prometheus_config
 from exporter.generate.slo import slo_rule_files
 from exporter.generate.slo_tests import slo_test_files
@@ -20,12 +25,16 @@ PROMETHEUS_FILE = "prometheus/prometheus.yml"
 RULES_DIR = "rules"
 RULE_TESTS_DIR = "rules/tests"
 # Directories the bundle owns: a generated file in them that the bundle no longer has is removed.
-OWNED_DIRS = ("prometheus", RULES_DIR, RULE_TESTS_DIR)
+OWNED_DIRS = ("prometheus", RULES_DIR, RULE_TESTS_DIR, *GRAFANA_DIRS, *ALERTMANAGER_DIRS)
 
 
 @dataclass(frozen=True, slots=True)
 class BundleOptions:
     prometheus: PrometheusOptions = field(default_factory=PrometheusOptions)
+    grafana: GrafanaOptions = field(default_factory=GrafanaOptions)
+    # A URL: every receiver delivers to a webhook at URL/<config receiver name> instead, with
+    # the routing unchanged (staging stacks, the demo, the end-to-end tests).
+    notify_to: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +55,11 @@ def build(config: Config, options: BundleOptions | None = None) -> dict[str, str
         _add(files, f"{RULES_DIR}/{rules.name}.rules.yml", render.rule_file(rules))
     for tests in [*alert_test_files(config), *slo_test_files(config)]:
         _add(files, f"{RULE_TESTS_DIR}/{tests.name}.test.yml", render.rule_test_file(tests))
+    for path, text in alertmanager_files(config, options.notify_to).items():
+        _add(files, path, text)
+    scrape_interval = options.prometheus.scrape_interval
+    for path, text in grafana_files(config, options.grafana, scrape_interval).items():
+        _add(files, path, text)
     return dict(sorted(files.items()))
 
 
@@ -84,5 +98,7 @@ def _generated(out_dir: Path) -> list[str]:
 
 
 def _is_generated(path: Path) -> bool:
-    with path.open("rb") as f:
-        return f.read(len(render.HEADER)) == render.HEADER.encode()
+    try:
+        return render.is_generated(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        return False

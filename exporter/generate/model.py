@@ -113,3 +113,22 @@ class PrometheusConfig:
     rule_files: tuple[str, ...]  # relative to prometheus.yml
     alertmanagers: tuple[str, ...]  # host:port
     scrape_jobs: tuple[ScrapeJob, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GrafanaDatasource:
+    """grafana/provisioning/datasources/*.yml: the Prometheus every dashboard panel reads."""
+
+    name: str
+    uid: str
+    url: str
+    scrape_interval: str  # Grafana's `timeInterval`: the floor of $__interval and $__rate_interval
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardProvider:
+    """grafana/provisioning/dashboards/*.yml: a folder of dashboard files Grafana loads."""
+
+    name: str
+    folder: str
+    path: str

@@ -11,7 +11,7 @@ import pytest
 from exporter.cli import main
 from exporter.config import load_config
 from exporter.generate.bundle import OWNED_DIRS, build, write
-from exporter.generate.render import HEADER
+from exporter.generate.render import HEADER, is_generated
 
 ROOT = Path(__file__).parents[2]
 TESTDATA = ROOT / "tests" / "testdata" / "generate"
@@ -24,7 +24,7 @@ def read_tree(root: Path, dirs: tuple[str, ...] = ()) -> dict[str, str]:
     """path -> text of every file under root, or of the generated files in `dirs` of root."""
     if dirs:
         paths = [p for d in dirs for p in (root / d).glob("*") if p.is_file()]
-        paths = [p for p in paths if p.read_text(encoding="utf-8").startswith(HEADER)]
+        paths = [p for p in paths if is_generated(p.read_text(encoding="utf-8"))]
     else:
         paths = [p for p in root.rglob("*") if p.is_file()]
     return {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in sorted(paths)}

@@ -13,6 +13,7 @@ from exporter.cli import main
 from exporter.config import load_config
 from exporter.generate import render
 from exporter.generate.alert_tests import alert_test_files
+from exporter.generate.alertmanager import alertmanager_files
 from exporter.generate.alerts import alert_rule_files
 from exporter.generate.bundle import PROMETHEUS_FILE, build, write
 from exporter.generate.prometheus import PrometheusOptions, prometheus_config
@@ -34,6 +35,7 @@ def alert_bundle(tmp_path: Path) -> Path:
     """The bundle of a small config without the SLO files, whose month-long tests take seconds."""
     config = load_config(CASES[0])
     files = {PROMETHEUS_FILE: render.prometheus_file(prometheus_config(PrometheusOptions()))}
+    files |= alertmanager_files(config)
     for rules in alert_rule_files(config):
         files[f"rules/{rules.name}.rules.yml"] = render.rule_file(rules)
     for tests in alert_test_files(config):

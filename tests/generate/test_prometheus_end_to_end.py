@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +14,7 @@ import pytest
 from exporter.config import parse_config
 from exporter.demo.app import create_demo_app
 from exporter.demo.faults import Faults
+from exporter.demo.stack import answers, process
 from exporter.generate.bundle import BundleOptions, build, write
 from exporter.generate.prometheus import PrometheusOptions
 from tests.servers import free_port, serve_app, wait_for
@@ -64,29 +63,6 @@ targets:
       json: {}
       valid_status_codes: [400, 401, 422]
 """
-
-
-@contextlib.contextmanager
-def process(argv: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """Run argv with its output in `log`; terminate it and wait for it on the way out."""
-    with log.open("wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            yield proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-def answers(url: str) -> bool:
-    try:
-        return httpx.get(url).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 class Prometheus:

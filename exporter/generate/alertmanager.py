@@ -1,0 +1,135 @@
+"""DIR/alertmanager/: alertmanager.yml, its templates, and the routing tests that hold it.
+
+Usage: `alertmanager_files(load_config("examples/marketedge.yaml"))` -> {path: text}. Raises
+RoutingError when the tree is invalid or routes an alert against the config's policy: a bundle
+that would lose alerts is never written. Routes no alert reaches are not an error here:
+`unreachable_routes` lists them, `generate` prints them and `check` fails on them.
+"""
+
+from __future__ import annotations
+
+from exporter import conventions as c
+from exporter.config import Config
+from exporter.config.alerting import TimeInterval as ConfigTimeInterval
+from exporter.generate import am_check, render_alertmanager
+from exporter.generate.alerts import targets_of
+from exporter.generate.am_cases import routing_cases
+from exporter.generate.am_model import (
+    AlertmanagerConfig,
+    InhibitRule,
+    Matcher,
+    RoutingCase,
+    Smtp,
+    TimeInterval,
+    TimeSpec,
+)
+from exporter.generate.am_receivers import redirect
+from exporter.generate.am_routes import route_tree
+from exporter.generate.am_templates import TEMPLATES
+from exporter.generate.outage import outages
+
+DIR = "alertmanager"
+CONFIG_FILE = f"{DIR}/alertmanager.yml"
+TEMPLATES_DIR = f"{DIR}/templates"
+TESTS_DIR = f"{DIR}/tests"
+ROUTING_TESTS_FILE = f"{TESTS_DIR}/routing.yml"
+OWNED_DIRS = (DIR, TEMPLATES_DIR, TESTS_DIR)
+TEMPLATE_GLOBS = ("templates/*.tmpl",)  # relative to alertmanager.yml, as Alertmanager reads it
+
+
+class RoutingError(Exception):
+    """The generated routing tree is invalid, or routes an alert against the policy."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def alertmanager_files(config: Config, notify_to: str = "") -> dict[str, str]:
+    """alertmanager.yml, templates/*.tmpl and tests/routing.yml, by bundle path."""
+    am, cases = alertmanager_config(config, notify_to), routing_cases(config)
+    problems = am_check.problems(am, cases)
+    if problems:
+        raise RoutingError(problems)
+    files = {CONFIG_FILE: render_alertmanager.alertmanager_file(am)}
+    files |= {f"{TEMPLATES_DIR}/{name}": text for name, text in TEMPLATES.items()}
+    files[ROUTING_TESTS_FILE] = render_alertmanager.routing_tests_file(cases)
+    return files
+
+
+def alertmanager_config(config: Config, notify_to: str = "") -> AlertmanagerConfig:
+    """The whole Alertmanager config; with notify_to, every delivery is a webhook to
+    notify_to/<config receiver name> and the routing stays as it is."""
+    route, receivers = route_tree(config)
+    if notify_to:
+        receivers = tuple(redirect(r, notify_to) for r in receivers)
+    return AlertmanagerConfig(
+        route=route,
+        receivers=receivers,
+        inhibit_rules=inhibit_rules(config, routing_cases(config)),
+        time_intervals=_time_intervals(config),
+        smtp=_smtp(config) if not notify_to else None,
+        templates=TEMPLATE_GLOBS,
+    )
+
+
+def unreachable_routes(config: Config) -> list[str]:
+    """The routes of the config no alert of it reaches, one line each."""
+    return am_check.unreachable(alertmanager_config(config), routing_cases(config))
+
+
+def inhibit_rules(config: Config, cases: tuple[RoutingCase, ...]) -> tuple[InhibitRule, ...]:
+    """A service outage mutes the per-endpoint alerts of that service and tenant; an emergency
+    mutes the less severe alerts of the same probe, service and tenant. `equal` keeps both
+    inside one service and one tenant (an absent label counts as equal to an absent one).
+    The outage mutes only level 0: when nobody acts on it, the escalations still go out."""
+    rules = []
+    definitions = sorted(c.alert_name(n) for n in config.alerts if targets_of(config, n))
+    if outages(config) and definitions:
+        rules.append(
+            InhibitRule(
+                source=(Matcher("alertname", c.ALERT_SERVICE_OUTAGE),),
+                target=(
+                    Matcher("alertname", "|".join(definitions), "=~"),
+                    Matcher(c.LABEL_ESCALATION_LEVEL, "0"),
+                ),
+                equal=(c.LABEL_SERVICE, c.LABEL_TENANT),
+            )
+        )
+    emergency, *lower = c.SEVERITIES
+    if any(case.labels.get(c.LABEL_SEVERITY) == emergency for case in cases):
+        rules.append(
+            InhibitRule(
+                source=(Matcher(c.LABEL_SEVERITY, emergency),),
+                target=(Matcher(c.LABEL_SEVERITY, "|".join(lower), "=~"),),
+                equal=(c.LABEL_PROBE, c.LABEL_SERVICE, c.LABEL_TENANT),
+            )
+        )
+    return tuple(rules)
+
+
+def _time_intervals(config: Config) -> tuple[TimeInterval, ...]:
+    if config.routing is None:
+        return ()
+    return tuple(
+        TimeInterval(name, tuple(_time_spec(spec) for spec in specs))
+        for name, specs in config.routing.time_intervals.items()
+    )
+
+
+def _time_spec(spec: ConfigTimeInterval) -> TimeSpec:
+    return TimeSpec(
+        times=tuple((t.start_time, t.end_time) for t in spec.times),
+        weekdays=tuple(spec.weekdays),
+        days_of_month=tuple(spec.days_of_month),
+        months=tuple(spec.months),
+        years=tuple(spec.years),
+        location=spec.location or "",
+    )
+
+
+def _smtp(config: Config) -> Smtp | None:
+    s = config.smtp
+    if s is None:
+        return None
+    return Smtp(s.smarthost, s.from_, s.auth_username, s.auth_password_file or "", s.require_tls)

@@ -1,0 +1,76 @@
+"""Routing test cases: a label set for every alert the generated rules can fire, and its receivers.
+
+The label sets come from the rule builders themselves, so they are what Prometheus sends:
+each alert definition at each escalation level (on its first target's labels), each service
+outage, each self-monitoring alert and each burn-rate alert (on the first tier and a tenant of
+it). Routing reads only alertname, severity, context and the escalation labels, so one target,
+tier or tenant stands for the others. The receivers are the policy's (`expected_receivers`),
+not the tree's: the tests hold the tree to what the config says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from exporter import conventions as c
+from exporter.config import Config
+from exporter.generate.alerts import definition_rules, targets_of
+from exporter.generate.am_model import RoutingCase
+from exporter.generate.am_routes import expected_receivers
+from exporter.generate.burn import burn_group
+from exporter.generate.model import AlertingRule, RuleGroup
+from exporter.generate.outage import outage_group
+from exporter.generate.selfmon import self_monitoring_group
+
+
+def routing_cases(config: Config) -> tuple[RoutingCase, ...]:
+    """One case per alert label set, named after the alert, in rule-file order."""
+    return tuple(
+        RoutingCase(name, labels, expected_receivers(config, labels))
+        for name, labels in alert_label_sets(config)
+    )
+
+
+def alert_label_sets(config: Config) -> Iterator[tuple[str, dict[str, str]]]:
+    """(name, labels) of a representative of every alert the bundle's rules fire."""
+    for definition in config.alerts:
+        targets = targets_of(config, definition)
+        if not targets:
+            continue  # no target, no rule
+        for rule in definition_rules(config, definition):
+            labels = _labels(rule, targets[0].static_labels())
+            yield _level_name(labels), labels
+    for rule in _alerting(outage_group(config)):
+        labels = _labels(rule)
+        where = f"{labels.get(c.LABEL_SERVICE, '')}/{labels.get(c.LABEL_TENANT, '')}"
+        yield f"{rule.alert} {where}", labels
+    for rule in _alerting(self_monitoring_group()):
+        yield rule.alert, _labels(rule)
+    first_tenant = {t.tier: name for name, t in reversed(config.tenants.items())}
+    seen: set[str] = set()
+    for rule in _alerting(burn_group(config)):
+        if rule.alert not in seen:  # one tier stands for the others: routing ignores the tier
+            seen.add(rule.alert)
+            tenant = first_tenant.get(rule.labels.get(c.LABEL_TIER, ""), "")
+            yield rule.alert, _labels(rule, {c.LABEL_TENANT: tenant})
+
+
+def _alerting(group: RuleGroup | None) -> Iterator[AlertingRule]:
+    for rule in group.rules if group is not None else ():
+        if isinstance(rule, AlertingRule):
+            yield rule
+
+
+def _labels(rule: AlertingRule, series: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What the alert carries: the series' labels, the rule's over them, and its name.
+    Prometheus drops labels with empty values, and so does this."""
+    labels = {**(series or {}), **rule.labels, "alertname": rule.alert}
+    return {name: value for name, value in sorted(labels.items()) if value}
+
+
+def _level_name(labels: Mapping[str, str]) -> str:
+    level = labels.get(c.LABEL_ESCALATION_LEVEL, "0")
+    name = f"{labels['alertname']} level {level}"
+    if level != "0" and c.LABEL_ESCALATE_TO in labels:
+        name += f" to {labels[c.LABEL_ESCALATE_TO]}"
+    return name

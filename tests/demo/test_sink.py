@@ -1,0 +1,122 @@
+"""The local stand-ins for Slack, PagerDuty, webhooks and SMTP record what arrives."""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import time
+from email.message import EmailMessage
+
+import httpx
+import pytest
+
+from exporter.demo.sink import NotificationPrinter, Post, SmtpSink, WebhookSink, describe
+
+
+def _notification(
+    status: str = "firing", alertname: str = "ZebraAdminFailure"
+) -> dict[str, object]:
+    """An Alertmanager webhook body, as a receiver of two config receivers sends it."""
+    return {
+        "receiver": "email_matt_lindop\\+slack_zebra_channel",
+        "status": status,
+        "groupKey": '{}/{context="zebra_opportunity"}:{alertname="ZebraAdminFailure"}',
+        "alerts": [
+            {
+                "status": status,
+                "fingerprint": "4d22f4c6c9e9f003",
+                "labels": {
+                    "alertname": alertname,
+                    "severity": "critical",
+                    "context": "zebra_opportunity",
+                    "probe": "zebra_admin_access",
+                    "escalation_level": "1",
+                },
+                "annotations": {
+                    "summary": "Zebra Associates admin access failure: zebra_admin_access",
+                    "stakeholder_message": "ZEBRA ALERT: admin panel unavailable",
+                },
+            }
+        ],
+    }
+
+
+def _post(body: object, path: str = "/slack_zebra_channel") -> Post:
+    raw = json.dumps(body).encode()
+    return Post(path, body, raw, time.time(), time.monotonic())
+
+
+def test_the_webhook_sink_records_every_post_with_its_path_and_json_body() -> None:
+    with WebhookSink() as sink:
+        answer = httpx.post(f"{sink.url}/pagerduty/oncall", json={"event_action": "trigger"})
+        httpx.post(f"{sink.url}/plain", content=b"not json")
+        assert answer.status_code == 200
+        posted = sink.wait_for(lambda p: p.path == "/pagerduty/oncall", timeout=5)
+        plain = sink.wait_for(lambda p: p.path == "/plain", timeout=5)
+    assert posted.body == {"event_action": "trigger"}
+    assert (plain.body, plain.raw) == (None, b"not json")
+    assert posted.monotonic <= plain.monotonic
+
+
+def test_waiting_for_what_never_arrives_times_out_naming_what_did() -> None:
+    with WebhookSink() as sink:
+        httpx.post(f"{sink.url}/slack", json={"text": "hello"})
+        started = time.monotonic()
+        with pytest.raises(
+            TimeoutError, match=r"no Zebra alert within 0.2s; received:\n  POST /slack"
+        ):
+            sink.wait_for(lambda p: p.path == "/zebra", timeout=0.2, what="Zebra alert")
+        assert time.monotonic() - started >= 0.2
+
+
+def test_matching_within_returns_as_soon_as_something_matches() -> None:
+    with WebhookSink() as sink:
+        httpx.post(f"{sink.url}/zebra", json={})
+        started = time.monotonic()
+        found = sink.matching_within(lambda p: p.path == "/zebra", seconds=30)
+    assert [p.path for p in found] == ["/zebra"]
+    assert time.monotonic() - started < 5
+
+
+def test_the_smtp_sink_records_each_message_with_its_envelope_and_parts() -> None:
+    message = EmailMessage()
+    message["Subject"] = "[FIRING:1] 🔴 ZebraAdminFailure"
+    message["From"] = "alerts@marketedge.example"
+    message["To"] = "matt.lindop@zebra.associates"
+    message.set_content("ZEBRA ALERT in text")
+    message.add_alternative("<p>ZEBRA ALERT in HTML</p>", subtype="html")
+    with SmtpSink() as sink:
+        with smtplib.SMTP(sink.host, sink.port) as client:
+            client.send_message(message)
+        mail = sink.wait_for(lambda m: True, timeout=5)
+    assert mail.mail_from == "alerts@marketedge.example"
+    assert mail.rcpt_tos == ("matt.lindop@zebra.associates",)
+    assert mail.subject == "[FIRING:1] 🔴 ZebraAdminFailure"
+    assert mail.part("plain").strip() == "ZEBRA ALERT in text"
+    assert mail.part("html").strip() == "<p>ZEBRA ALERT in HTML</p>"
+
+
+def test_a_notification_is_described_by_alert_status_receivers_and_business_texts() -> None:
+    lines = describe(_post(_notification())).splitlines()
+    assert lines[0].endswith(
+        "FIRING   ZebraAdminFailure -> email_matt_lindop + slack_zebra_channel  "
+        "[critical, zebra_opportunity]  probe zebra_admin_access  escalation level 1"
+    )
+    assert [line.strip() for line in lines[1:]] == [
+        "Zebra Associates admin access failure: zebra_admin_access",
+        "ZEBRA ALERT: admin panel unavailable",
+    ]
+
+
+def test_the_printer_prints_a_notification_once_whatever_the_number_of_parts(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    printer = NotificationPrinter()
+    for path in ("/email_matt_lindop", "/slack_zebra_channel"):  # the parts of one receiver
+        printer(_post(_notification(), path))
+    printer(_post(_notification("resolved")))
+    printer(_post(_notification(alertname="Watchdog"), "/deadmans_switch"))
+    printed = capsys.readouterr().out
+    assert printed.count("FIRING   ZebraAdminFailure") == 1
+    assert printed.count("RESOLVED ZebraAdminFailure") == 1
+    assert "Watchdog" not in printed
