@@ -76,7 +76,7 @@ def self_monitoring_test_file(config: Config) -> RuleTestFile:
     target = config.targets[0] if config.targets else None
     cases = [_down(), _absent(), _reload_failed(), _watchdog()]
     if target is not None:
-        cases += [_stale(target), _never_ran(target)]
+        cases += [_stale(target), _never_ran(target), _faster_than_scrapes(target)]
     path = f"../{SELF_MONITORING_FILE}.rules.yml"
     return RuleTestFile(SELF_MONITORING_FILE, (path,), tuple(cases))
 
@@ -155,6 +155,23 @@ def _stale(target: Target) -> TestCase:
             AlertTest("6m", alert.alert),
             AlertTest("7m", alert.alert, (_expect(alert, labels, target.name),)),
         ),
+    )
+
+
+def _faster_than_scrapes(target: Target) -> TestCase:
+    """Probes every 5s, scraped every 40s, each scrape 2s after a run. Evaluated at 3m, 20s
+    after the last scrape, the run looks 22s old, over three intervals; at scrape time it was
+    2s old. Only the age at scrape time is honest: the rule must stay silent."""
+    alert, labels = _self(c.ALERT_PROBE_STALE), scraped_labels(target)
+    return TestCase(
+        name="a probe faster than the scrapes is not stale between two scrapes",
+        interval="40s",
+        input_series=(
+            series(c.PROBE_LAST_RUN, labels, [max(0, 40 * i - 2) for i in range(8)]),
+            series(c.PROBE_INTERVAL, labels, [5] * 8),
+            series(c.CONFIG_RELOAD_TIMESTAMP, exporter_labels(), [0] * 8),
+        ),
+        alert_rule_test=(AlertTest("3m", alert.alert),),
     )
 
 

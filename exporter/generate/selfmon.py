@@ -33,10 +33,12 @@ def _stale_expr() -> str:
     last_run = m.job_selector(c.PROBE_LAST_RUN)
     interval = m.job_selector(c.PROBE_INTERVAL)
     loaded = m.job_selector(c.CONFIG_RELOAD_TIMESTAMP)
-    # A probe that ran, but not in the last three intervals; or one that never ran although
-    # the config that holds it was loaded more than three intervals ago.
+    # A probe that ran, but not in the three intervals before the last scrape; or one that
+    # never ran although the config that holds it was loaded more than three intervals ago.
+    # The age is taken at scrape time (timestamp()): at evaluation time it would also hold up
+    # to a scrape interval of delay, and probes faster than scrapes would look stale.
     return (
-        f"(time() - {last_run}) > {STALE_INTERVALS} * {interval}\n"
+        f"(timestamp({last_run}) - {last_run}) > {STALE_INTERVALS} * {interval}\n"
         f"or (\n"
         f"  {STALE_INTERVALS} * {interval}\n"
         f"    < on (job, instance) group_left () (time() - {loaded})\n"
