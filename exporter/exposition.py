@@ -73,7 +73,7 @@ class MetricsRenderer:
     async def render(self, runtime: Runtime) -> bytes:
         """The whole body, returning to the event loop between slices of targets."""
         states = list(runtime.scheduler.states.values())
-        texts = self._label_texts(states)
+        texts = await self._label_texts(states)
         out: list[bytes] = []
         for family in PROBE_FAMILIES:
             chunks: list[bytes] = []
@@ -88,13 +88,16 @@ class MetricsRenderer:
         out.append(generate_latest(_SelfOnly(runtime)))
         return b"".join(out)
 
-    def _label_texts(self, states: list[TargetState]) -> list[_LabelText]:
+    async def _label_texts(self, states: list[TargetState]) -> list[_LabelText]:
+        # Sliced too: after a start or a reload every target's text is built anew.
         kept: dict[str, _LabelText] = {}
-        for state in states:
-            text = self._labels.get(state.target.name)
-            if text is None or text.target is not state.target:
-                text = _LabelText(state.target)
-            kept[state.target.name] = text
+        for start in range(0, len(states), SLICE):
+            for state in states[start : start + SLICE]:
+                text = self._labels.get(state.target.name)
+                if text is None or text.target is not state.target:
+                    text = _LabelText(state.target)
+                kept[state.target.name] = text
+            await asyncio.sleep(0)
         self._labels = kept  # targets gone since the last scrape are forgotten
         return [kept[s.target.name] for s in states]
 

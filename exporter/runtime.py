@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from exporter.config import Config, ConfigError, load_config
+from exporter.heap import HeapSettler, settle_delay
 from exporter.scheduler import Scheduler
 from exporter.sharding import Shard
 
@@ -33,14 +34,17 @@ class Runtime:
         self.reloads = {"success": 0, "failure": 0}
         self._reloading = asyncio.Lock()
         self._pending: set[asyncio.Task[ConfigError | None]] = set()
+        self._heap = HeapSettler()
 
     def start(self) -> None:
         """Start the probe loops; call from the event loop."""
         self.scheduler.apply(self._mine(self.config))
+        self._heap.settle_later(settle_delay(self.config))
         where = f" (shard {self.shard} of {len(self.config.targets)})" if self.shard else ""
         log.info("probing %d targets%s", len(self.scheduler.states), where)
 
     async def stop(self) -> None:
+        self._heap.thaw()
         await self.scheduler.stop()
 
     async def reload(self) -> ConfigError | None:
@@ -63,7 +67,9 @@ class Runtime:
             log.error("config reload failed, keeping the running config:\n%s", loaded)
             return loaded
         self.config = loaded
+        self._heap.thaw()  # the old config's objects must be collectable again
         self.scheduler.apply(self._mine(loaded))
+        self._heap.settle_later(settle_delay(loaded))
         self.last_reload_successful = True
         self.last_reload_success_timestamp = time.time()
         self.reloads["success"] += 1

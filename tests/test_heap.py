@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import pytest
+
+from exporter.config import load_config, parse_config
+from exporter.heap import HeapSettler, settle_delay
+from exporter.runtime import Runtime
+from tests.servers import async_wait_for
+
+TARGET = """
+  - name: {name}
+    severity: low
+    context: ops
+    service: api
+    interval: {interval}
+    timeout: 50ms
+    http: {{url: "http://127.0.0.1:1/"}}
+"""
+
+
+def config_text(*intervals: str) -> str:
+    targets = (TARGET.format(name=f"t{i}", interval=v) for i, v in enumerate(intervals))
+    return "targets:" + ("".join(targets) or " []")
+
+
+@pytest.mark.parametrize(
+    ("intervals", "delay"), [((), 1.0), (("10s",), 11.0), (("10s", "5m"), 61.0)]
+)
+def test_the_heap_settles_after_the_longest_interval_or_a_minute(
+    intervals: tuple[str, ...], delay: float
+) -> None:
+    assert settle_delay(parse_config(config_text(*intervals))) == delay
+
+
+async def test_the_settled_heap_is_frozen_and_thawed_again() -> None:
+    settler = HeapSettler()
+    settler.settle_later(0.01)
+    await async_wait_for(lambda: gc.get_freeze_count() > 0, what="the heap frozen")
+    settler.thaw()
+    assert gc.get_freeze_count() == 0
+
+
+async def test_a_reload_thaws_the_heap_and_settles_it_again(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(config_text("100ms"))
+    runtime = Runtime(load_config(path), path)
+    runtime.start()
+    try:
+        await async_wait_for(lambda: gc.get_freeze_count() > 0, what="the heap frozen")
+        path.write_text(config_text("100ms", "200ms"))
+        assert await runtime.reload() is None
+        assert gc.get_freeze_count() == 0  # the old config can be collected
+        await async_wait_for(lambda: gc.get_freeze_count() > 0, what="frozen again")
+    finally:
+        await runtime.stop()
+    assert gc.get_freeze_count() == 0
