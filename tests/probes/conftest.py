@@ -30,6 +30,10 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
+from exporter.demo.app import create_demo_app
+from exporter.demo.faults import Faults
+from tests.servers import serve_app
+
 TLS_NAME = "probe.test"
 SAMPLE_JSON = {"status": "ok", "count": 3, "flag": True, "items": [{"id": "a1"}]}
 
@@ -195,3 +199,18 @@ def closed_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+@dataclass
+class Demo:
+    """The demo API, served for a test module, and its fault switches."""
+
+    url: str
+    faults: Faults
+
+
+@pytest.fixture(scope="module")
+def _demo() -> Iterator[Demo]:
+    app = create_demo_app()
+    with serve_app(app) as url:
+        yield Demo(url, app.state.faults)

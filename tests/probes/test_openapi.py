@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -23,12 +22,10 @@ from exporter.conventions import (
     REASON_TLS_ERROR,
     RESULT_SUCCESS,
 )
-from exporter.demo.app import create_demo_app
-from exporter.demo.faults import Faults
 from exporter.probes import ProbeResult, StepResult, Trace
 from exporter.probes.openapi import probe
 from exporter.scheduler import run_once
-from tests.probes.conftest import TLS_NAME, Handler, TLSServer
+from tests.probes.conftest import TLS_NAME, Demo, Handler, TLSServer
 from tests.servers import serve_app
 
 # The seeds' StartupValidator.CRITICAL_ENDPOINTS, with the methods the demo API serves.
@@ -44,19 +41,6 @@ CRITICAL = [
 ADMIN = ["GET /api/v1/admin/feature-flags", "GET /api/v1/admin/dashboard/stats"]
 KEY = "doc-key-7c1e-secret"
 RawServer = Callable[[Handler], Awaitable[str]]
-
-
-@dataclass
-class Demo:
-    url: str
-    faults: Faults
-
-
-@pytest.fixture(scope="module")
-def _demo() -> Iterator[Demo]:
-    app = create_demo_app()
-    with serve_app(app) as url:
-        yield Demo(url, app.state.faults)
 
 
 @pytest.fixture

@@ -30,12 +30,12 @@ from exporter.conventions import (
     REASON_UNEXPECTED_STATUS,
     RESULT_SUCCESS,
 )
-from exporter.demo.app import DEMO_PASSWORD, create_demo_app
-from exporter.demo.faults import Faults
+from exporter.demo.app import DEMO_PASSWORD
 from exporter.probes import ProbeResult, Trace
 from exporter.probes.steps import probe
 from exporter.scheduler import run_once
 from exporter.state import TargetState
+from tests.probes.conftest import Demo
 from tests.servers import serve_app
 
 REFERENCE = Path(__file__).parents[2] / "examples" / "marketedge.yaml"
@@ -45,19 +45,6 @@ FLAGS = "/api/v1/admin/feature-flags"
 
 
 # The demo API and the reference config's zebra_admin_login_flow
-
-
-@dataclass
-class Demo:
-    url: str
-    faults: Faults
-
-
-@pytest.fixture(scope="module")
-def _demo() -> Iterator[Demo]:
-    app = create_demo_app()
-    with serve_app(app) as url:
-        yield Demo(url, app.state.faults)
 
 
 @pytest.fixture
