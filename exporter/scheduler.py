@@ -1,9 +1,13 @@
-"""One asyncio loop per target: phase-spread starts, a global concurrency limit, timeouts."""
+"""Probe scheduling: phase-spread slots on one timer, a global concurrency limit, timeouts."""
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import heapq
+import itertools
 import logging
+import math
 import time
 import zlib
 
@@ -15,6 +19,9 @@ from exporter.state import Histogram, TargetState
 log = logging.getLogger(__name__)
 
 LAG_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0)
+
+# Slots this close ahead are started now: the loop's timers may fire up to a tick early.
+CLOCK_SLACK = 0.001
 
 
 def phase(name: str, interval: float) -> float:
@@ -57,7 +64,14 @@ def _unfinished_steps(target: Target) -> list[StepResult]:
 
 
 class Scheduler:
-    """Runs every configured target on its interval and keeps the state table."""
+    """Runs every configured target on its interval and keeps the state table.
+
+    One timer serves every target: a heap holds each target's next slot, and a run gets a
+    task only while it is in flight. An idle task per target, with its coroutine and sleep,
+    cost about 1.5 KB each (bench/memory.py); now tasks are bounded by the concurrency limit.
+    A run whose slot comes while every slot is taken waits in line, in slot order, and its
+    lateness counts from its slot.
+    """
 
     def __init__(self, max_concurrency: int = 500) -> None:
         self.max_concurrency = max_concurrency
@@ -66,61 +80,112 @@ class Scheduler:
         self.missed_runs = 0
         self.lag = Histogram(LAG_BUCKETS)
         self.running = False
-        self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._slots: asyncio.Semaphore | None = None
+        self._due: list[tuple[float, int, TargetState, Target]] = []  # a heap
+        self._waiting: collections.deque[tuple[float, TargetState, Target]] = collections.deque()
+        self._runs: dict[str, asyncio.Task[None]] = {}  # in flight, by target name
+        self._ties = itertools.count()  # heap entries with equal slots never compare states
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = math.inf
 
     def apply(self, config: Config) -> None:
-        """Start, restart or stop loops so that they match `config`. Must run on the loop."""
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.max_concurrency)
+        """Schedule, reschedule or drop targets to match `config`. Must run on the loop."""
+        self.running = True
         wanted = {t.name: t for t in config.targets}
         for name in [n for n in self.states if n not in wanted]:
-            self._tasks.pop(name).cancel()
+            self._cancel_run(name)
             del self.states[name]
+        now = asyncio.get_running_loop().time()
         for name, target in wanted.items():
             old = self.states.get(name)
             if old is not None and old.target == target:
                 continue
-            if old is not None:
-                self._tasks.pop(name).cancel()
+            self._cancel_run(name)
             keep = old is not None and old.target.static_labels() == target.static_labels()
             state = old if keep and old is not None else TargetState(target)
-            state.target = target
+            state.target = target  # entries that name the old target are stale from here on
             self.states[name] = state
-            self._tasks[name] = asyncio.create_task(self._loop(state), name=f"probe:{name}")
-        self.running = True
+            self._push(first_due(name, target.interval, now), state, target)
 
     async def stop(self) -> None:
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._tasks.clear()
         self.running = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer, self._timer_at = None, math.inf
+        self._due.clear()
+        self._waiting.clear()
+        runs = list(self._runs.values())
+        for run in runs:
+            run.cancel()
+        await asyncio.gather(*runs, return_exceptions=True)
+        self._runs.clear()
 
-    def loops_alive(self) -> int:
-        return sum(not t.done() for t in self._tasks.values())
+    def scheduled_targets(self) -> int:
+        """Targets whose next run is set: due later, waiting for a slot, or running."""
+        names = {t.name for _, _, s, t in self._due if self._current(s, t)}
+        names.update(t.name for _, s, t in self._waiting if self._current(s, t))
+        names.update(self._runs)
+        return len(names)
 
-    async def _loop(self, state: TargetState) -> None:
+    def _current(self, state: TargetState, target: Target) -> bool:
+        return state.target is target and self.states.get(target.name) is state
+
+    def _push(self, due: float, state: TargetState, target: Target) -> None:
+        heapq.heappush(self._due, (due, next(self._ties), state, target))
+        if due < self._timer_at:
+            self._arm(due)
+
+    def _arm(self, when: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_at(when, self._wake)
+        self._timer_at = when
+
+    def _wake(self) -> None:
+        self._timer, self._timer_at = None, math.inf
+        now = asyncio.get_running_loop().time()
+        while self._due and self._due[0][0] <= now + CLOCK_SLACK:
+            due, _, state, target = heapq.heappop(self._due)
+            if not self._current(state, target):
+                continue
+            if self.in_flight < self.max_concurrency:
+                self._start(due, state, target)
+            else:
+                self._waiting.append((due, state, target))
+        if self._due:
+            self._arm(self._due[0][0])
+
+    def _start(self, due: float, state: TargetState, target: Target) -> None:
+        self.in_flight += 1
+        run = asyncio.get_running_loop().create_task(self._run(due, state, target))
+        self._runs[target.name] = run
+
+    def _start_waiting(self) -> None:
+        while self._waiting and self.in_flight < self.max_concurrency:
+            due, state, target = self._waiting.popleft()
+            if self._current(state, target):
+                self._start(due, state, target)
+
+    def _cancel_run(self, name: str) -> None:
+        run = self._runs.pop(name, None)
+        if run is not None:
+            run.cancel()
+
+    async def _run(self, due: float, state: TargetState, target: Target) -> None:
         loop = asyncio.get_running_loop()
-        interval = state.target.interval
-        due = first_due(state.target.name, interval, loop.time())
-        while True:
-            await asyncio.sleep(due - loop.time())
-            await self._run(state, due)
-            due = self._next_due(due, interval, loop.time())
-
-    async def _run(self, state: TargetState, due: float) -> None:
-        assert self._slots is not None
-        async with self._slots:
-            self.lag.observe(max(0.0, asyncio.get_running_loop().time() - due))
-            self.in_flight += 1
-            try:
-                result, duration = await run_once(state.target)
-            finally:
-                self.in_flight -= 1
-        if state.record(result, duration, time.time()):
-            _log_transition(state, result)
+        self.lag.observe(max(0.0, loop.time() - due))
+        try:
+            result, duration = await run_once(target)
+            if self._current(state, target) and state.record(result, duration, time.time()):
+                _log_transition(state, result)
+        finally:
+            # The next slot is set here whatever happened, so a target's schedule never dies;
+            # a cancelled run's target was dropped or changed, and its new entry is already in.
+            self.in_flight -= 1
+            if self._runs.get(target.name) is asyncio.current_task():
+                del self._runs[target.name]
+            if self.running and self._current(state, target):
+                self._push(self._next_due(due, target.interval, loop.time()), state, target)
+            self._start_waiting()
 
     def _next_due(self, due: float, interval: float, now: float) -> float:
         """The next slot; whole intervals already past are skipped and counted as missed."""

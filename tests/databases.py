@@ -197,7 +197,7 @@ async def fails_until_restarted(config: Config, server: Restartable) -> TargetSt
             lambda: state.failing and state.runs.get("connect_error", 0) >= 2,
             what="the target failing with connect_error",
         )
-        assert scheduler.loops_alive() == 1
+        assert scheduler.scheduled_targets() == 1
         await asyncio.to_thread(server.start)
         await async_wait_for(lambda: not state.failing, what="the target to recover")
     finally:

@@ -82,7 +82,7 @@ async def test_a_probe_that_raises_is_a_failure_and_its_loop_lives_on(
     state = scheduler.states["broken"]
     try:
         await async_wait_for(lambda: state.runs.get("error", 0) >= 3, what="three failed runs")
-        assert scheduler.loops_alive() == 1
+        assert scheduler.scheduled_targets() == 1
     finally:
         await scheduler.stop()
     assert state.failing
@@ -116,11 +116,45 @@ async def test_apply_starts_new_targets_stops_removed_ones_and_keeps_unchanged_s
         scheduler.apply(config(target("a", ok_url), target("c", ok_url)))
         assert sorted(scheduler.states) == ["a", "c"]
         assert scheduler.states["a"] is a
-        await async_wait_for(lambda: scheduler.loops_alive() == 2, what="b's loop to stop")
+        await async_wait_for(lambda: scheduler.scheduled_targets() == 2, what="b unscheduled")
         scheduler.apply(config(target("a", ok_url, tenant="acme")))
         assert scheduler.states["a"] is not a  # new labels: new series from zero
     finally:
         await scheduler.stop()
+
+
+async def test_idle_targets_hold_no_task_only_a_slot_in_the_timer_heap(ok_url: str) -> None:
+    before = len(asyncio.all_tasks())
+    scheduler = Scheduler()
+    # Phases spread an hour-long interval's first slots over the hour: none is due in this test.
+    scheduler.apply(config(*(target(f"t{i}", ok_url, interval="1h") for i in range(200))))
+    try:
+        assert scheduler.scheduled_targets() == 200
+        assert len(asyncio.all_tasks()) == before
+    finally:
+        await scheduler.stop()
+    assert scheduler.scheduled_targets() == 0
+
+
+async def test_a_run_due_while_every_slot_is_taken_waits_and_its_lateness_counts(
+    ok_url: str,
+) -> None:
+    scheduler = Scheduler(max_concurrency=1)
+    with hung_server() as (hung_url, _):
+        scheduler.apply(
+            config(
+                target("hung", hung_url, interval="250ms", timeout="200ms"),
+                target("fast", ok_url, interval="100ms", timeout="100ms"),
+            )
+        )
+        fast = scheduler.states["fast"]
+        try:
+            await async_wait_for(lambda: fast.runs["success"] >= 5, what="five runs of fast")
+        finally:
+            await scheduler.stop()
+    # The hung target holds the only slot 80% of the time: fast's slots fall in its runs.
+    waited_50ms = scheduler.lag.count - dict(scheduler.lag.cumulative())[0.05]
+    assert waited_50ms >= 1
 
 
 def test_phases_spread_targets_on_one_interval_evenly() -> None:
