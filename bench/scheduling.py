@@ -5,8 +5,9 @@
 
 Every target probes a local nginx (`return 200 "ok"`, a fresh connection per probe) on the
 same interval, on uvloop, as `business-exporter serve` runs them. Every --scrape seconds
-the bench renders /metrics as the server does (on the event loop, in slices). Lateness is
-the time from a run's slot to its start (after the concurrency limit let it through).
+the bench renders and gzips /metrics as the server does (on the event loop, in slices).
+Lateness is the time from a run's slot to its start (after the concurrency limit let it
+through).
 Prints a table; asserts nothing.
 """
 
@@ -32,6 +33,7 @@ from exporter.exposition import MetricsRenderer
 from exporter.heap import settle_delay
 from exporter.runtime import Runtime
 from exporter.scheduler import LAG_BUCKETS
+from exporter.server import gzip_stream
 from exporter.state import Histogram
 
 
@@ -80,8 +82,9 @@ async def run(
     deadline = wall_start + seconds
     while time.perf_counter() < deadline:
         await asyncio.sleep(min(scrape_every, deadline - time.perf_counter()))
-        started = time.perf_counter()
-        body = await renderer.render(runtime)
+        started, size = time.perf_counter(), 0
+        async for piece in gzip_stream(renderer.chunks(runtime)):  # as the server sends it
+            size += len(piece)
         scrapes.append(time.perf_counter() - started)
     cpu, wall = _cpu() - cpu_start, time.perf_counter() - wall_start
     sampler.cancel()
@@ -102,7 +105,7 @@ async def run(
         "first_p99": first[int(len(first) * 0.99)] if first else 0.0,
         "cpu": cpu / wall,
         "scrape": max(scrapes) if scrapes else 0.0,
-        "scrape_bytes": len(body) if scrapes else 0,
+        "scrape_bytes": size if scrapes else 0,
         "wall": wall,
         **{f"peak_{k}": v for k, v in peaks.items()},
     }
@@ -159,7 +162,7 @@ def main() -> None:
     print()
     print(
         f"{'runs':>8} {'expected':>9} {'failed':>7} {'missed':>7} {'late p50':>9} "
-        f"{'late p99':>9} {'late max':>9} {'CPU':>6} {'scrape max':>11} {'scrape size':>12}"
+        f"{'late p99':>9} {'late max':>9} {'CPU':>6} {'scrape max':>11} {'gzipped':>12}"
     )
     r = result
     print(

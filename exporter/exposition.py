@@ -8,8 +8,9 @@ of the work, and it only changes when a reload changes the target.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 from prometheus_client import generate_latest
 from prometheus_client.core import Metric
@@ -43,25 +44,42 @@ def escape(value: str) -> str:
 
 
 class _LabelText:
-    """One target's label set as exposition text, and split around an extra label."""
+    """One target's label set as exposition text, and where each label pair starts in it.
 
-    __slots__ = ("full", "items", "splits", "target")
+    An extra label (le, reason, step) is spliced in by slicing the text at its sorted place:
+    a few hundred bytes per target, where a kept copy of the text per extra label cost
+    kilobytes (bench/memory.py).
+    """
+
+    __slots__ = ("full", "names", "starts", "target")
 
     def __init__(self, target: Target) -> None:
         self.target = target
-        self.items = sorted(target.static_labels().items())
-        self.full = "{" + ",".join(f'{k}="{escape(v)}"' for k, v in self.items) + "}"
-        self.splits: dict[str, tuple[str, str]] = {}
+        items = sorted(target.static_labels().items())
+        pairs = [f'{k}="{escape(v)}"' for k, v in items]
+        self.full = "{" + ",".join(pairs) + "}"
+        self.names = _shared_names(tuple(k for k, _ in items))
+        starts, at = [], 1
+        for pair in pairs:
+            starts.append(at)
+            at += len(pair) + 1
+        self.starts = tuple(starts)
 
     def around(self, extra: str) -> tuple[str, str]:
         """(text before, text after) the extra label, in sorted label order."""
-        split = self.splits.get(extra)
-        if split is None:
-            before = ",".join(f'{k}="{escape(v)}"' for k, v in self.items if k < extra)
-            after = ",".join(f'{k}="{escape(v)}"' for k, v in self.items if k > extra)
-            split = ("{" + before + ("," if before else ""), ("," if after else "") + after + "}")
-            self.splits[extra] = split
-        return split
+        index = bisect.bisect(self.names, extra)
+        if index == len(self.names):
+            return self.full[:-1] + ("," if index else ""), "}"
+        cut = self.starts[index]
+        return self.full[:cut], "," + self.full[cut:]
+
+
+_NAME_SETS: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _shared_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    # Targets mostly share one set of label names: one tuple for all of them.
+    return _NAME_SETS.setdefault(names, names)
 
 
 class MetricsRenderer:
@@ -71,22 +89,27 @@ class MetricsRenderer:
         self._labels: dict[str, _LabelText] = {}
 
     async def render(self, runtime: Runtime) -> bytes:
-        """The whole body, returning to the event loop between slices of targets."""
+        """The whole body at once, for callers that need it whole (tests, benches)."""
+        return b"".join([chunk async for chunk in self.chunks(runtime)])
+
+    async def chunks(self, runtime: Runtime) -> AsyncIterator[bytes]:
+        """The body in pieces of a slice of targets each, returning to the event loop between.
+
+        Served as it is rendered, the body is never whole in memory: at 10,000 targets it
+        would be 40 MB, and the allocator keeps such a peak after it is freed.
+        """
         states = list(runtime.scheduler.states.values())
         texts = await self._label_texts(states)
-        out: list[bytes] = []
         for family in PROBE_FAMILIES:
-            chunks: list[bytes] = []
+            header = _header(family).encode()
             for start in range(0, len(states), SLICE):
                 lines: list[str] = []
                 _render_slice(family, states[start : start + SLICE], texts[start:], lines)
-                # Encoded slice by slice: one 40 MB join and encode would hold the loop itself.
-                chunks.append("".join(lines).encode())
+                if lines:
+                    yield header + "".join(lines).encode()
+                    header = b""  # a family without samples gets no header, as in the client
                 await asyncio.sleep(0)
-            if any(chunks):
-                out += [_header(family).encode(), *chunks]
-        out.append(generate_latest(_SelfOnly(runtime)))
-        return b"".join(out)
+        yield generate_latest(_SelfOnly(runtime))
 
     async def _label_texts(self, states: list[TargetState]) -> list[_LabelText]:
         # Sliced too: after a start or a reload every target's text is built anew.

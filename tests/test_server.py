@@ -3,7 +3,7 @@ from __future__ import annotations
 import gzip
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from exporter.config import load_config
 from exporter.runtime import Runtime
-from exporter.server import create_app
+from exporter.server import gzip_stream, create_app
 from tests.servers import serve_app, wait_for
 
 SECRET = "tok-3f9a-very-secret"
@@ -207,3 +207,22 @@ def test_metrics_are_gzipped_only_for_clients_that_ask(exporter: tuple[str, Path
     assert encoding == "gzip"
     assert gzip.decompress(raw).startswith(b"# HELP business_probe_success")
     assert plain.content.startswith(b"# HELP business_probe_success")
+
+
+def test_metrics_are_streamed_as_rendered_never_held_whole(exporter: tuple[str, Path]) -> None:
+    base, _ = exporter
+    for encoding in ("identity", "gzip"):
+        response = httpx.get(f"{base}/metrics", headers={"Accept-Encoding": encoding})
+        assert response.headers.get("transfer-encoding") == "chunked"
+        assert "content-length" not in response.headers
+
+
+async def test_the_gzip_stream_inflates_to_the_pieces_it_was_given() -> None:
+    pieces = [b"# HELP a x\n", b"a 1.0\n" * 5000, b"", b"b 2.0\n"]
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for piece in pieces:
+            yield piece
+
+    compressed = [c async for c in gzip_stream(chunks())]
+    assert gzip.decompress(b"".join(compressed)) == b"".join(pieces)

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 S = TypeVar("S")
 P = TypeVar("P")
+
+
+class _Entry(weakref.ref):  # type: ignore[type-arg]
+    """A weak reference to a spec that carries its plan, so an entry is one small object."""
+
+    __slots__ = ("key", "plan")
+    key: int
+    plan: Any
 
 
 class PerSpec(Generic[S, P]):
@@ -15,13 +23,22 @@ class PerSpec(Generic[S, P]):
 
     def __init__(self, make: Callable[[S], P]) -> None:
         self._make = make
-        self._plans: dict[int, tuple[weakref.ref[S], P]] = {}
+        self._entries: dict[int, _Entry] = {}
+        self._forget = self._drop  # one bound method for every entry's callback
 
     def __call__(self, spec: S) -> P:
         key = id(spec)
-        entry = self._plans.get(key)
-        if entry is not None and entry[0]() is spec:
-            return entry[1]
+        entry = self._entries.get(key)
+        if entry is not None and entry() is spec:
+            plan: P = entry.plan
+            return plan
         plan = self._make(spec)
-        self._plans[key] = (weakref.ref(spec, lambda _: self._plans.pop(key, None)), plan)
+        entry = _Entry(spec, self._forget)
+        entry.key, entry.plan = key, plan
+        self._entries[key] = entry
         return plan
+
+    def _drop(self, entry: _Entry) -> None:
+        # A new spec may already have taken the dead one's id: drop only this entry.
+        if self._entries.get(entry.key) is entry:
+            del self._entries[entry.key]
