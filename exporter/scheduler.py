@@ -70,7 +70,7 @@ class Scheduler:
     task only while it is in flight. An idle task per target, with its coroutine and sleep,
     cost about 1.5 KB each (bench/memory.py); now tasks are bounded by the concurrency limit.
     A run whose slot comes while every slot is taken waits in line, in slot order, and its
-    lateness counts from its slot.
+    lateness counts from its slot; one still waiting when its next slot comes is missed.
     """
 
     def __init__(self, max_concurrency: int = 500) -> None:
@@ -160,10 +160,16 @@ class Scheduler:
         self._runs[target.name] = run
 
     def _start_waiting(self) -> None:
+        now = asyncio.get_running_loop().time()
         while self._waiting and self.in_flight < self.max_concurrency:
             due, state, target = self._waiting.popleft()
-            if self._current(state, target):
+            if not self._current(state, target):
+                continue
+            if now < due + target.interval:
                 self._start(due, state, target)
+            else:  # its next slot has come meanwhile: this run is missed, not run late
+                self.missed_runs += 1
+                self._push(self._next_due(due, target.interval, now), state, target)
 
     def _cancel_run(self, name: str) -> None:
         run = self._runs.pop(name, None)

@@ -157,6 +157,27 @@ async def test_a_run_due_while_every_slot_is_taken_waits_and_its_lateness_counts
     assert waited_50ms >= 1
 
 
+async def test_a_run_still_waiting_when_its_next_slot_comes_is_missed_not_run_late(
+    ok_url: str,
+) -> None:
+    scheduler = Scheduler(max_concurrency=1)
+    with hung_server() as (hung_url, _):
+        scheduler.apply(
+            config(
+                target("hung", hung_url, interval="1s", timeout="600ms"),
+                target("fast", ok_url, interval="100ms", timeout="100ms"),
+            )
+        )
+        fast = scheduler.states["fast"]
+        try:
+            await async_wait_for(lambda: scheduler.missed_runs >= 3, what="missed runs")
+            await async_wait_for(lambda: fast.runs["success"] >= 2, what="fast running again")
+        finally:
+            await scheduler.stop()
+    # No run started later than its interval: the ones that would have were missed instead.
+    assert dict(scheduler.lag.cumulative())[0.1] == scheduler.lag.count
+
+
 def test_phases_spread_targets_on_one_interval_evenly() -> None:
     offsets = [phase(f"target_{i}", 10.0) for i in range(1000)]
     assert all(0 <= o < 10 for o in offsets)
