@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from exporter.config import load_config
 from exporter.runtime import Runtime
-from exporter.server import gzip_stream, create_app
+from exporter.server import create_app, gzip_stream
 from tests.servers import serve_app, wait_for
 
 SECRET = "tok-3f9a-very-secret"
