@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from exporter import yamlsource
 from exporter.config import tenants
 from exporter.config.alerting_refs import check_alerting
+from exporter.config.compact import compact
 from exporter.config.model import Config
 from exporter.config.references import check_references
 from exporter.yamlsource import Problem
@@ -51,7 +52,7 @@ def parse_config(text: str, source: str = "<config>", *, offline: bool = False) 
     check_alerting(config, report)
     if problems:
         raise ConfigError(_by_line(_unique(problems)), source)
-    return config
+    return compact(config)
 
 
 def load_config(path: str | Path, *, offline: bool = False) -> Config:
