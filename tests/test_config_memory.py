@@ -109,3 +109,18 @@ def test_compacting_keeps_every_value_and_what_the_file_set(
     assert compacted == validated
     assert compacted.model_dump(exclude_unset=True) == validated.model_dump(exclude_unset=True)
     assert repr(compacted) == repr(validated)
+
+
+def test_kept_strings_and_numbers_are_copies_made_after_the_parse_peak(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    validated: list[Config] = []
+    compact = load.compact
+    monkeypatch.setattr(load, "compact", lambda c: validated.append(c) or compact(c))
+    parsed = parse_config(THREE_TARGETS)
+    login, kept = validated[0].targets[0], parsed.targets[0]
+    assert login.http is not None
+    assert kept.http is not None
+    pairs = [(kept.name, login.name), (kept.interval, login.interval)]
+    pairs.append((kept.http.url, login.http.url))
+    assert all(ours == theirs and ours is not theirs for ours, theirs in pairs)

@@ -65,7 +65,7 @@ class _Compactor:
     """One per parse: remembers the first of each value, for the equal ones to share."""
 
     def __init__(self) -> None:
-        self._strings: dict[str, str] = {}
+        self._scalars: dict[tuple[Any, ...], Any] = {}
         self._fields_sets: dict[frozenset[str], SharedFieldsSet] = {}
         self._values: dict[tuple[Any, ...], Any] = {}
 
@@ -82,8 +82,8 @@ class _Compactor:
         return rebuilt
 
     def value(self, value: Any) -> Any:
-        if type(value) is str:
-            return self._strings.setdefault(value, value)
+        if type(value) in (str, float, int):
+            return self._scalar(value)
         if type(value) in (list, dict):
             return self._container(value)
         if isinstance(value, _SCALARS):  # most fields: ruled out before the slower ABC check
@@ -91,6 +91,13 @@ class _Compactor:
         if isinstance(value, BaseModel):
             return self.model(value)
         return value
+
+    def _scalar(self, value: str | float | int) -> Any:
+        key = _scalar_key(value)
+        kept = self._scalars.get(key)
+        if kept is None:
+            kept = self._scalars[key] = _fresh(value)
+        return kept
 
     def _container(self, value: list[Any] | dict[Any, Any]) -> Any:
         items: list[Any] | dict[Any, Any]
@@ -122,6 +129,23 @@ def _value_key(
         return None
     # Fields sets are shared already: one per set of names, so its id stands for the names.
     return (type(model), id(fields_set), *((k, *_scalar_key(v)) for k, v in fields.items()))
+
+
+def _fresh(value: str | float | int) -> Any:
+    """An equal copy made now, not the object the parse made.
+
+    The parse peaks at about 7 KB per target (YAML nodes, raw data, validated models). A
+    string or number kept from it pins its memory page, and the allocator can hand back
+    no page that holds a survivor: kept as is, the scattered survivors held most of the
+    peak resident (bench/memory.py); copied here, after the peak, they sit together.
+    """
+    if type(value) is str:
+        return (value + " ")[:-1] if value else value
+    if type(value) is float:
+        return float.fromhex(value.hex())
+    if type(value) is int and not -5 <= value <= 256:  # CPython's own small ints are shared
+        return int(str(value))
+    return value
 
 
 def _scalar_key(value: Any) -> tuple[Any, ...]:
