@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from exporter import heap
 from exporter.config import load_config, parse_config
-from exporter.heap import HeapSettler, settle_delay
+from exporter.heap import HeapSettler, release_free_memory, settle_delay
 from exporter.runtime import Runtime
 from tests.servers import async_wait_for
 
@@ -35,10 +36,15 @@ def test_the_heap_settles_after_the_longest_interval_or_a_minute(
     assert settle_delay(parse_config(config_text(*intervals))) == delay
 
 
-async def test_the_settled_heap_is_frozen_and_thawed_again() -> None:
+async def test_the_settled_heap_is_frozen_its_free_memory_released_and_thawed_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    released: list[bool] = []
+    monkeypatch.setattr(heap, "release_free_memory", lambda: released.append(True) or True)
     settler = HeapSettler()
     settler.settle_later(0.01)
     await async_wait_for(lambda: gc.get_freeze_count() > 0, what="the heap frozen")
+    await async_wait_for(lambda: released == [True], what="free memory released")
     settler.thaw()
     assert gc.get_freeze_count() == 0
 
@@ -57,3 +63,22 @@ async def test_a_reload_thaws_the_heap_and_settles_it_again(tmp_path: Path) -> N
     finally:
         await runtime.stop()
     assert gc.get_freeze_count() == 0
+
+
+def resident_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_free_memory_between_survivors_goes_back_to_the_system() -> None:
+    # 20 KB blocks come from glibc's heap; a survivor every tenth block keeps the heap from
+    # shrinking by itself, as the config's objects do after a parse.
+    blocks = [bytes(20_000) for _ in range(3000)]
+    survivors = blocks[::10]
+    del blocks
+    before = resident_mib()
+    assert release_free_memory()
+    assert before - resident_mib() > 20
+    assert len(survivors) == 300
