@@ -91,7 +91,7 @@ async def run(
     await runtime.stop()
     runs = sum(sum(s.runs.values()) for s in runtime.scheduler.states.values())
     failed = runs - sum(s.runs["success"] for s in runtime.scheduler.states.values())
-    # Starting 10,000 loops, and settling the heap after the first interval (exporter/heap.py),
+    # Scheduling 10,000 targets, and settling the heap after the first interval (exporter/heap.py),
     # take a moment of their own: that start-up is reported apart from the steady state.
     ordered = sorted(v for t, v in recorder.values if t >= wall_start + warmup)
     first = sorted(v for t, v in recorder.values if t < wall_start + warmup)
@@ -151,7 +151,7 @@ def main() -> None:
     print(f"{args.targets} targets every {args.interval} for {args.seconds:g}s on uvloop, ", end="")
     print(f"scraped every {args.scrape:g}s, max {args.max_concurrent_probes} probes in flight")
     print(
-        "lateness once started and the heap settled; during start-up (loops starting, "
+        "lateness once started and the heap settled; during start-up (targets scheduled, "
         f"heap settling): p99 {_ms(result['first_p99'])}"
     )
     print(

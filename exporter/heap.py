@@ -1,7 +1,7 @@
-"""Keeps Python's cyclic garbage collector from stalling the probe loops.
+"""Keeps Python's cyclic garbage collector from stalling the scheduler.
 
 With ten thousand targets the heap holds hundreds of thousands of long-lived objects (config
-models, loops, states), and every full collection walked them all: a 200-300 ms pause now and
+models, probe states, plans), and every full collection walked them all: a 200-300 ms pause now and
 then, during which no probe started (bench/scheduling.py: p99 start lateness 0.28 s; 6 ms with
 the collector off). Once the heap has settled, its objects are moved out of the collector's
 reach with gc.freeze(); a reload thaws them first, so the old config can be collected.

@@ -37,7 +37,7 @@ class Runtime:
         self._heap = HeapSettler()
 
     def start(self) -> None:
-        """Start the probe loops; call from the event loop."""
+        """Start the scheduler; call from the event loop."""
         self.scheduler.apply(self._mine(self.config))
         self._heap.settle_later(settle_delay(self.config))
         where = f" (shard {self.shard} of {len(self.config.targets)})" if self.shard else ""

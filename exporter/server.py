@@ -36,7 +36,7 @@ GZIP_WBITS = 16 + zlib.MAX_WBITS  # a gzip header and trailer around the deflate
 
 
 def create_app(runtime: Runtime) -> Starlette:
-    """The Starlette app; its lifespan starts and stops the probe loops."""
+    """The Starlette app; its lifespan starts and stops the scheduler."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
