@@ -10,6 +10,7 @@ from pathlib import Path
 
 from exporter import __version__
 from exporter.config import Config, ConfigError, load_config, parse_duration
+from exporter.config.isolated import load_config_isolated
 from exporter.generate.grafana_provisioning import GrafanaOptions
 from exporter.generate.prometheus import PrometheusOptions
 from exporter.sharding import Shard
@@ -138,8 +139,10 @@ def _duration(value: str) -> str:
     return value
 
 
-def _load(path: Path, *, offline: bool = False) -> Config | None:
+def _load(path: Path, *, offline: bool = False, isolated: bool = False) -> Config | None:
     try:
+        if isolated:  # for a long-running process: the parse's memory peak stays in a child
+            return load_config_isolated(path)
         return load_config(path, offline=offline)
     except ConfigError as err:
         print(f"{path}: invalid config:\n{err}", file=sys.stderr)
@@ -149,7 +152,7 @@ def _load(path: Path, *, offline: bool = False) -> Config | None:
 def _serve(args: argparse.Namespace) -> int:
     from exporter.serve import serve
 
-    config = _load(args.config)
+    config = _load(args.config, isolated=True)
     if config is None:
         return EXIT_CONFIG
     host, _, port = args.listen.rpartition(":")

@@ -7,7 +7,8 @@ import logging
 import time
 from pathlib import Path
 
-from exporter.config import Config, ConfigError, load_config
+from exporter.config import Config, ConfigError
+from exporter.config.isolated import load_config_isolated
 from exporter.heap import HeapSettler, settle_delay
 from exporter.scheduler import Scheduler
 from exporter.sharding import Shard
@@ -104,9 +105,10 @@ def _warn_if_undersized(config: Config, limit: int) -> None:
 
 
 def _load(path: Path) -> Config | ConfigError:
-    # Parsing a large config takes seconds: it runs in a worker thread, so the event loop
-    # keeps starting probes meanwhile, and comes back here as a value.
+    # Parsing a large config takes seconds and peaks at several times the memory the config
+    # keeps: it runs in a child process, waited for in a worker thread so that the event
+    # loop keeps starting probes meanwhile, and comes back here as a value.
     try:
-        return load_config(path)
+        return load_config_isolated(path)
     except ConfigError as err:
         return err

@@ -175,6 +175,19 @@ def _rebuilt(model: M, fields: dict[str, Any], fields_set: SharedFieldsSet) -> M
     return rebuilt
 
 
+def restore_compactly(model: BaseModel, state: dict[Any, Any]) -> None:
+    """pydantic's __setstate__, but with the attributes in the compact layout (see _rebuilt).
+
+    The exporter receives its config pickled from the child process that parsed it
+    (exporter/config/isolated.py); pickle keeps what compaction shared, this keeps the layout.
+    """
+    for name, value in state["__dict__"].items():
+        object.__setattr__(model, name, value)
+    object.__setattr__(model, "__pydantic_fields_set__", state["__pydantic_fields_set__"])
+    object.__setattr__(model, "__pydantic_extra__", state["__pydantic_extra__"])
+    object.__setattr__(model, "__pydantic_private__", state["__pydantic_private__"])
+
+
 def share_attribute_keys(cls: type[BaseModel]) -> None:
     """Make the field names the keys every instance of `cls` shares; call before any instance.
 

@@ -24,6 +24,9 @@ class ConfigError(Exception):
         self.source = source
         super().__init__("\n".join(p.render(source) for p in problems))
 
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[list[Problem], str]]:
+        return ConfigError, (self.problems, self.source)  # it crosses from the parsing child
+
 
 def parse_config(text: str, source: str = "<config>", *, offline: bool = False) -> Config:
     """Parse and validate config text; raise ConfigError listing every problem.

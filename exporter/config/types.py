@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from exporter.config.compact import share_attribute_keys, unshare_fields_set
+from exporter.config.compact import restore_compactly, share_attribute_keys, unshare_fields_set
 from exporter.conventions import RESERVED_LABELS
 from exporter.jsonpath import compile_path
 
@@ -104,6 +104,9 @@ class StrictModel(BaseModel):
     def __setattr__(self, name: str, value: Any) -> None:
         unshare_fields_set(self)  # pydantic adds `name` to the fields set, maybe a shared one
         super().__setattr__(name, value)
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        restore_compactly(self, state)  # unpickled as compact as parse_config left it
 
 
 class ProbeSpec(StrictModel):
