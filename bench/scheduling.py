@@ -1,7 +1,7 @@
 """Scheduling at scale: how late probe runs start with many targets, while /metrics is scraped.
 
     .venv/bin/python bench/scheduling.py [--targets 10000] [--interval 10s] [--seconds 60]
-                                         [--hung 0.5]
+                                         [--hung 0.5] [--cpu 0]
 
 Every target probes a local nginx (`return 200 "ok"`, a fresh connection per probe) on the
 same interval, on uvloop, as `business-exporter serve` runs them. Every --scrape seconds
@@ -138,17 +138,26 @@ def main() -> None:
     parser.add_argument(
         "--hung", type=float, default=0.0, help="share of targets on a server that never answers"
     )
+    parser.add_argument(
+        "--cpu", type=int, default=None, help="pin the exporter to this CPU (nginx stays free)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder, never_answers() as hung:
         server, port = start_nginx(Path(folder))
         with server:
+            if args.cpu is not None:  # after nginx started: it keeps the other cores
+                os.sched_setaffinity(0, {args.cpu})
             url = f"http://127.0.0.1:{port}/"
             text = config_text(args.targets, args.interval, url, hung, args.hung)
             runtime = Runtime(parse_config(text), None, args.max_concurrent_probes)
             startup = settle_delay(runtime.config) + 1.0
             result = uvloop.run(run(runtime, args.seconds, args.scrape, startup))
     expected = args.targets * args.seconds / parse_duration(args.interval)
-    print(f"{args.targets} targets every {args.interval} for {args.seconds:g}s on uvloop, ", end="")
+    pinned = f" pinned to CPU {args.cpu}" if args.cpu is not None else ""
+    print(
+        f"{args.targets} targets every {args.interval} for {args.seconds:g}s on uvloop{pinned}, ",
+        end="",
+    )
     print(f"scraped every {args.scrape:g}s, max {args.max_concurrent_probes} probes in flight")
     print(
         "lateness once started and the heap settled; during start-up (targets scheduled, "
