@@ -162,6 +162,25 @@ def test_a_per_tenant_target_becomes_one_target_per_tenant_with_its_tier() -> No
     assert targets[0].labels == {"plan": "basic"}
 
 
+def test_a_per_tenant_flow_keeps_its_own_tenant_variable() -> None:
+    flow = """
+  - name: "{tenant}_flow"
+    per_tenant: true
+    severity: high
+    context: revenue_critical
+    service: auth
+    steps:
+      variables: {tenant: "t-{tenant}"}
+      steps:
+        - {name: home, url: "https://{tenant}.example.com/${tenant}/{tier}"}
+"""
+    targets = parse_config(BUSINESS + flow).targets
+    zebra = next(t for t in targets if t.name == "zebra_associates_flow")
+    assert zebra.steps is not None
+    assert zebra.steps.variables == {"tenant": "t-zebra_associates"}
+    assert zebra.steps.steps[0].url == "https://zebra_associates.example.com/${tenant}/enterprise"
+
+
 def test_a_target_takes_its_contexts_revenue_at_risk_unless_it_sets_its_own() -> None:
     targets = parse_config(BUSINESS).targets
     assert targets[0].revenue_at_risk is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,8 @@ from exporter.yamlsource import Problem
 
 PLACEHOLDER = "{tenant}"
 TIER_PLACEHOLDER = "{tier}"
+# Not `${tenant}`: that is a steps variable or capture of that name (config/steps.py).
+_PLACEHOLDERS = re.compile(r"(?<!\$)(\{tenant\}|\{tier\})")
 
 
 @dataclass(slots=True)
@@ -78,9 +81,7 @@ def _for_tenant(template: dict[str, Any], name: str, tenant: Any) -> dict[str, A
 
 def _fill(value: Any, values: dict[str, str]) -> Any:
     if isinstance(value, str):
-        for placeholder, text in values.items():
-            value = value.replace(placeholder, text)
-        return value
+        return _PLACEHOLDERS.sub(lambda match: values[match.group(0)], value)
     if isinstance(value, dict):
         return {k: _fill(v, values) for k, v in value.items()}
     if isinstance(value, list):
