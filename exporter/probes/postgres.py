@@ -10,17 +10,14 @@ scrubbed from every detail and trace line, whatever the driver puts in its messa
 from __future__ import annotations
 
 import contextlib
-import functools
 import socket
 import ssl
 import time
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 
 from exporter.config.postgres import PostgresSpec, RLSCheck, TenantIsolationCheck
-from exporter.config.tls import ClientTLS
 from exporter.conventions import (
     REASON_AUTH_ERROR,
     REASON_CONNECT_ERROR,
@@ -33,8 +30,8 @@ from exporter.conventions import (
     REASON_UNEXPECTED_RESULT,
 )
 from exporter.probes import ProbeResult, Trace
-from exporter.probes._http_client import tls_context
 from exporter.probes._run import Failure, Run, ms, short
+from exporter.probes._tls import client_context
 
 APPLICATION_NAME = "business_exporter"  # what pg_stat_activity shows for the probe's sessions
 
@@ -113,23 +110,10 @@ async def _connect(spec: PostgresSpec) -> asyncpg.Connection:
         user=spec.user,
         password=spec.password.reveal() if spec.password is not None else None,
         database=spec.database,
-        ssl=_context(spec.tls) if spec.tls is not None else False,
+        ssl=client_context(spec.tls) if spec.tls is not None else False,
         statement_cache_size=0,  # one connection per run: nothing to reuse a statement for
         server_settings={"application_name": APPLICATION_NAME},
     )
-
-
-def _context(tls: ClientTLS) -> ssl.SSLContext:
-    try:
-        version = tls.ca_file.stat().st_mtime_ns if tls.ca_file is not None else 0
-    except OSError as err:
-        raise Failure(REASON_ERROR, f"cannot read tls.ca_file {tls.ca_file}: {err}") from None
-    return _cached_context(tls.insecure_skip_verify, tls.ca_file, version)
-
-
-@functools.lru_cache(maxsize=64)
-def _cached_context(insecure: bool, ca_file: Path | None, version: int) -> ssl.SSLContext:
-    return tls_context(insecure, ca_file, version)  # loading CAs takes milliseconds: once
 
 
 async def _query(connection: asyncpg.Connection, spec: PostgresSpec, run: Run) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import ssl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,8 @@ from redis.asyncio import Redis as Client
 
 from exporter.config import parse_config
 from exporter.demo.servers import acl_user
-from exporter.probes import Trace
+from exporter.probes import Trace, _tls
+from exporter.probes._http_client import tls_context
 from exporter.probes.redis import probe
 from exporter.scheduler import Scheduler, run_once
 from tests.databases import (
@@ -238,6 +240,23 @@ async def test_tls_verifies_the_server_certificate(redis: Redis) -> None:
         f"certificate of 127.0.0.1:{port} not accepted: "
         f"self-signed certificate in certificate chain",
     )
+
+
+async def test_tls_runs_share_one_context_per_ca_file(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[object] = []
+
+    def counting(*args: Any) -> ssl.SSLContext:
+        made.append(args)
+        return tls_context(*args)
+
+    monkeypatch.setattr(_tls, "tls_context", counting)
+    _tls._cached_context.cache_clear()
+    ca_file = str(redis.certificates.ca_file)
+    spec = redis.parsed(port=redis.server.tls_port, tls={"ca_file": ca_file})
+    assert all([(await probe(spec)).success for _ in range(3)])
+    assert len(made) == 1
 
 
 async def test_a_stopped_redis_fails_its_target_until_it_is_back(redis: Redis) -> None:
