@@ -48,7 +48,7 @@ class _LabelText:
 
     An extra label (le, reason, step) is spliced in by slicing the text at its sorted place:
     a few hundred bytes per target, where a kept copy of the text per extra label cost
-    kilobytes (bench/memory.py).
+    kilobytes (tracemalloc, 10,000 targets).
     """
 
     __slots__ = ("full", "names", "starts", "target")

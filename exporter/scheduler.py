@@ -68,7 +68,7 @@ class Scheduler:
 
     One timer serves every target: a heap holds each target's next slot, and a run gets a
     task only while it is in flight. An idle task per target, with its coroutine and sleep,
-    cost about 1.5 KB each (bench/memory.py); now tasks are bounded by the concurrency limit.
+    cost about 1.5 KB each (tracemalloc); now tasks are bounded by the concurrency limit.
     A run whose slot comes while every slot is taken waits in line, in slot order, and its
     lateness counts from its slot; one still waiting when its next slot comes is missed.
     """
