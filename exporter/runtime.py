@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from exporter.config import Config, ConfigError
@@ -25,10 +26,13 @@ class Runtime:
         config_path: Path | None,
         max_concurrency: int = 500,
         shard: Shard | None = None,
+        adjust: Callable[[Config], Config] | None = None,
     ) -> None:
+        """`adjust` is applied to every reloaded config, as its caller did to `config`."""
         self.config = config
         self.config_path = config_path
         self.shard = shard
+        self._adjust = adjust
         self.scheduler = Scheduler(max_concurrency)
         self.last_reload_successful = True
         self.last_reload_success_timestamp = time.time()
@@ -67,6 +71,8 @@ class Runtime:
             self.reloads["failure"] += 1
             log.error("config reload failed, keeping the running config:\n%s", loaded)
             return loaded
+        if self._adjust is not None:
+            loaded = self._adjust(loaded)
         self.config = loaded
         self._heap.thaw()  # the old config's objects must be collectable again
         self.scheduler.apply(self._mine(loaded))

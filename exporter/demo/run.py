@@ -12,7 +12,7 @@ from pathlib import Path
 
 import uvicorn
 
-from exporter.config import ConfigError, load_config
+from exporter.config import Config, ConfigError, load_config
 from exporter.demo import backends
 from exporter.demo.app import DEMO_PASSWORD, create_demo_app
 from exporter.demo.stack import FAST_FACTOR, demo_stack, speed_up
@@ -41,10 +41,15 @@ def run_demo(config_path: Path | None = None, fast: bool = False) -> int:
         print(f"{path}: invalid config:\n{err}", file=sys.stderr)
         return 2
     with backends.started() as databases:  # PostgreSQL and Redis, when installed
-        config, left_out = databases.without_unavailable(config)
-        if fast:
-            config = speed_up(config, FAST_FACTOR)
-        exporter = uvicorn.Server(uvicorn_config(create_app(Runtime(config, path)), *EXPORTER))
+
+        def for_the_demo(loaded: Config) -> Config:  # at start and at every reload
+            runnable, _ = databases.without_unavailable(loaded)
+            return speed_up(runnable, FAST_FACTOR) if fast else runnable
+
+        _, left_out = databases.without_unavailable(config)
+        config = for_the_demo(config)
+        runtime = Runtime(config, path, adjust=for_the_demo)
+        exporter = uvicorn.Server(uvicorn_config(create_app(runtime), *EXPORTER))
         with _in_thread(uvicorn.Server(uvicorn_config(create_demo_app(), *API))) as api_started:
             if not api_started:
                 print(
