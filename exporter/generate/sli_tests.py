@@ -14,9 +14,13 @@ from exporter import conventions as c
 from exporter.config import Config, Target
 from exporter.generate.model import ExpectedSample, PromqlTest, Series, TestCase
 from exporter.generate.objectives import AVAILABILITY, LATENCY, SLOS, number
-from exporter.generate.series import scraped_labels
+from exporter.generate.series import scraped_labels, series
 from exporter.generate.slo import HOURLY, LEVELS, TENANT
 from exporter.generate.slo_testdata import (
+    COUNT,
+    FAILURE,
+    RUNS_TOTAL,
+    counter,
     level_ratios,
     probe_series,
     prom_rate,
@@ -152,5 +156,30 @@ def windows_case(
         f"availability windows {', '.join(windows)} each hold exactly their own span",
         tuple(probe_series(labels, [float(per_step)] * n, failures)),
         promql_expr_test=tuple(tests),
+        interval=step,
+    )
+
+
+def first_failure_case(target: Target, step: str, evaluation: str) -> TestCase:
+    """A failure reason's series first appears at 1, with its first failed run, so rate() sees
+    no increase in it; the run rate reads the duration histogram's count, there at 0 from the
+    first scrape, so that one run still counts against availability. The failed run shows at
+    the first evaluation after 0, where it is checked."""
+    labels = scraped_labels(target)
+    per_step, shown_at = float(seconds(step)), steps(evaluation, step)
+    runs = [per_step] * (shown_at + 1)
+    success = [per_step - 1 if i == shown_at - 1 else per_step for i in range(len(runs))]
+    failed = [None] * shown_at + [1.0] * (len(runs) + 1 - shown_at)
+    inputs = [
+        series(RUNS_TOTAL, {**labels, c.LABEL_RESULT: c.RESULT_SUCCESS}, counter(success)),
+        series(RUNS_TOTAL, {**labels, c.LABEL_RESULT: FAILURE}, failed),
+        series(COUNT, labels, counter(runs)),
+    ]
+    record = c.AVAILABILITY.format(level=LEVELS[0].name, window=c.SLO_WINDOWS[0])
+    test = PromqlTest(f"{record} < bool 1", evaluation, (sample("", labels, 1.0),))
+    return TestCase(
+        "a failure reason's first failed run counts against availability",
+        tuple(inputs),
+        promql_expr_test=(test,),
         interval=step,
     )

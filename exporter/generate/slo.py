@@ -1,8 +1,8 @@
 """SLO recording rules: availability and latency SLIs, tier objectives, error budgets.
 
 Windows are built from short recordings so 30-day figures stay cheap. Every 5m rate of a
-target's successful and total runs is recorded (the only rules reading business_probe_runs_total)
-and summed by service, tenant and tier; a window is the ratio of the averages of those rates
+target's successful and total runs is recorded (the only rules reading the raw counters) and
+summed by service, tenant and tier; a window is the ratio of the averages of those rates
 over it: a ratio of sums, weighted by runs, never an average of ratios. Windows up to 6h average
 the 5m rates. The day-long ones average hourly rates (themselves averages of the 5m ones) in a
 group evaluated every 3m, as kube-prometheus does for its 30d apiserver availability: a 30d
@@ -125,10 +125,12 @@ def _objectives(config: Config) -> tuple[RecordingRule, ...]:
 
 
 def _short_window(config: Config) -> tuple[RecordingRule, ...]:
-    runs = f"{c.PROBE_RUNS}_total"
-    success = f'{runs}{{{c.LABEL_RESULT}="{c.RESULT_SUCCESS}"}}'
+    success = f'{c.PROBE_RUNS}_total{{{c.LABEL_RESULT}="{c.RESULT_SUCCESS}"}}'
     rules = [
-        _probe_rate(c.RUNS_RATE, runs),
+        # All runs from the duration histogram's count, not the sum of the result series: a
+        # failure reason's series first appears at 1, and rate() sees no increase in it, while
+        # the count is there at 0 from a target's first scrape (generated case: first failure).
+        _probe_rate(c.RUNS_RATE, f"{c.PROBE_DURATION}_count"),
         _probe_rate(c.SUCCESS_RATE, success),
         *(_level_sum(template, level) for level in LEVELS[1:] for template in _RATES),
         *(_ratio(AVAILABILITY_RATIO, level, SHORT) for level in LEVELS),

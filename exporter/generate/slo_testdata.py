@@ -97,18 +97,18 @@ def probe_series(
     failures: Sequence[float],
     latency: tuple[str, Sequence[float]] | None = None,
 ) -> list[Series]:
-    """A target's runs counter by result and, given (le, slow runs), the duration histogram's
-    bucket at that bound and its count: per-step increments in, cumulative series out."""
+    """A target's runs counter by result, the duration histogram's count and, given (le, slow
+    runs), its bucket at that bound: per-step increments in, cumulative series out."""
     success = [r - f for r, f in zip(runs, failures, strict=True)]
     out = [
         series(RUNS_TOTAL, {**labels, c.LABEL_RESULT: c.RESULT_SUCCESS}, counter(success)),
         series(RUNS_TOTAL, {**labels, c.LABEL_RESULT: FAILURE}, counter(failures)),
+        series(COUNT, labels, counter(runs)),
     ]
     if latency is not None:
         le, slow = latency
         within = [r - s for r, s in zip(runs, slow, strict=True)]
         out.append(series(BUCKET, {**labels, "le": le}, counter(within)))
-        out.append(series(COUNT, labels, counter(runs)))
     return out
 
 

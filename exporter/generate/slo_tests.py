@@ -22,7 +22,12 @@ from exporter.generate.model import PromqlTest, RuleTestFile, TestCase
 from exporter.generate.objectives import AVAILABILITY, LATENCY, ratio
 from exporter.generate.revenue_tests import revenue_cases
 from exporter.generate.series import scraped_labels, series
-from exporter.generate.sli_tests import budget_case, levels_case, windows_case
+from exporter.generate.sli_tests import (
+    budget_case,
+    first_failure_case,
+    levels_case,
+    windows_case,
+)
 from exporter.generate.slo import (
     DAY_WINDOWS,
     GROUP_ORDER,
@@ -48,6 +53,7 @@ def slo_test_files(config: Config) -> list[RuleTestFile]:
     up_to_6h = (SHORT, *HOUR_WINDOWS)
     short = [windows_case(t, up_to_6h, "1m", SHORT_EVALUATION, "10m") for t in first]
     short += [_p95_case(config, t) for t in first]
+    short += [first_failure_case(t, "1m", SHORT_EVALUATION) for t in first]
     short += [_objectives_case(config)] if config.tiers else []
     long = [levels_case(config, targets, "5m", LONG_EVALUATION)] if targets else []
     long += [budget_case(config, tiered, "5m", LONG_EVALUATION)] if tiered else []
