@@ -20,7 +20,12 @@ from typing import Any, TextIO
 import yaml
 
 from exporter.config import Config
-from exporter.generate.alertmanager import CONFIG_FILE, ROUTING_TESTS_FILE, unreachable_routes
+from exporter.generate.alertmanager import (
+    CONFIG_FILE,
+    ROUTING_TESTS_FILE,
+    repeated_receivers,
+    unreachable_routes,
+)
 
 AMTOOL_MISSING = (
     "amtool not found on PATH: install the Debian package prometheus-alertmanager "
@@ -29,6 +34,7 @@ AMTOOL_MISSING = (
 CHECK_CONFIG = "amtool check-config"
 ROUTES_TEST = "amtool config routes test"
 UNREACHABLE = "alertmanager routes reachable"
+ONCE = "alertmanager notifies each receiver once"
 
 
 def check_alertmanager(bundle: Path, out: TextIO, config: Config | None = None) -> list[str]:
@@ -45,6 +51,8 @@ def check_alertmanager(bundle: Path, out: TextIO, config: Config | None = None) 
         failed.append(ROUTES_TEST)
     if config is not None and not _reachable(config, out):
         failed.append(UNREACHABLE)
+    if config is not None and not _once(config, out):
+        failed.append(ONCE)
     return failed
 
 
@@ -120,6 +128,16 @@ def _reachable(config: Config, out: TextIO) -> bool:
         print(f"{UNREACHABLE}: OK", file=out)
         return True
     print(f"{UNREACHABLE}: FAILED ({len(lines)} unreachable)", file=out)
+    _indent("\n".join(lines), out)
+    return False
+
+
+def _once(config: Config, out: TextIO) -> bool:
+    lines = repeated_receivers(config)
+    if not lines:
+        print(f"{ONCE}: OK", file=out)
+        return True
+    print(f"{ONCE}: FAILED ({len(lines)} notified more than once)", file=out)
     _indent("\n".join(lines), out)
     return False
 

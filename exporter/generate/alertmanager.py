@@ -2,8 +2,9 @@
 
 Usage: `alertmanager_files(load_config("examples/marketedge.yaml"))` -> {path: text}. Raises
 RoutingError when the tree is invalid or routes an alert against the config's policy: a bundle
-that would lose alerts is never written. Routes no alert reaches are not an error here:
-`unreachable_routes` lists them, `generate` prints them and `check` fails on them.
+that would lose alerts is never written. Routes no alert reaches, and receivers an alert
+reaches twice, are not errors here: `routing_warnings` lists them, `generate` prints them and
+`check` fails on them.
 """
 
 from __future__ import annotations
@@ -76,6 +77,16 @@ def alertmanager_config(config: Config, notify_to: str = "") -> AlertmanagerConf
 def unreachable_routes(config: Config) -> list[str]:
     """The routes of the config no alert of it reaches, one line each."""
     return am_check.unreachable(alertmanager_config(config), routing_cases(config))
+
+
+def repeated_receivers(config: Config) -> list[str]:
+    """Each alert and receiver it would be notified at through two routes or more, a line each."""
+    return am_check.repeated_receivers(alertmanager_config(config), routing_cases(config))
+
+
+def routing_warnings(config: Config) -> list[str]:
+    """Everything `generate` warns of and `check` fails on."""
+    return unreachable_routes(config) + repeated_receivers(config)
 
 
 def inhibit_rules(config: Config, cases: tuple[RoutingCase, ...]) -> tuple[InhibitRule, ...]:

@@ -5,11 +5,14 @@ unique, every receiver and time interval a route names is defined. Then each rou
 walked through the tree as Alertmanager walks it (`walk`); a case that reaches other receivers
 than the policy says is an error, typically a `continue` missing or routes in the wrong order.
 A route that no case reaches is reported apart (`unreachable`): the config routes something
-that none of its alerts carries.
+that none of its alerts carries. So is a case that reaches one receiver through two routes
+(`repeated_receivers`): Alertmanager groups and notifies per route, so that receiver would be
+sent every notification twice.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 
 from exporter.generate.am_model import AlertmanagerConfig, Route, RoutingCase
@@ -55,6 +58,24 @@ def unreachable(config: AlertmanagerConfig, cases: Sequence[RoutingCase]) -> lis
         for route in _descendants(config.route)
         if route.origin and id(route) not in reached
     ]
+
+
+def repeated_receivers(config: AlertmanagerConfig, cases: Sequence[RoutingCase]) -> list[str]:
+    """One line per case and config receiver that the case reaches through several routes
+    (a route's receiver delivers to one config receiver or more: its parts)."""
+    parts = {r.name: [p.name for p in r.parts] for r in config.receivers}
+    lines = []
+    for case in cases:
+        routes = walk(config.route, case.labels)
+        reached = Counter(part for r in routes for part in parts.get(r.receiver, []))
+        for name, count in sorted(reached.items()):
+            if count > 1:
+                where = ", ".join(r.origin or "route" for r in routes if name in parts[r.receiver])
+                lines.append(
+                    f"routing case {case.name!r}: reaches receiver {name} through {count} "
+                    f"routes ({where}), which would notify it {count} times"
+                )
+    return lines
 
 
 def _structure(config: AlertmanagerConfig) -> Iterator[str]:

@@ -253,6 +253,7 @@ def test_the_reference_tree_has_no_problem_and_no_unreachable_route(reference: C
     am, cases = alertmanager_config(reference), routing_cases(reference)
     assert am_check.problems(am, cases) == []
     assert am_check.unreachable(am, cases) == []
+    assert am_check.repeated_receivers(am, cases) == []
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=list(MISTAKES))

@@ -104,6 +104,7 @@ def test_check_runs_amtool_and_names_each_misrouted_case(
     assert "amtool check-config: OK" in out
     assert "amtool config routes test: OK (33 cases)" in out
     assert "alertmanager routes reachable: OK" in out
+    assert "alertmanager notifies each receiver once: OK" in out
     config_file = tmp_path / CONFIG_FILE
     text = config_file.read_text()
     zebra = '    - context="zebra_opportunity"\n    continue: true\n'
@@ -130,6 +131,32 @@ def test_check_fails_on_a_route_no_alert_reaches(
     assert "amtool config routes test: OK (33 cases)" in out  # the tree does what it says...
     assert "alertmanager routes reachable: FAILED (1 unreachable)" in out  # ...which is wrong
     assert "    routing.contexts.performance: no alert of this config reaches the route" in out
+
+
+ZEBRA_ALSO_ON_SLACK_ALERTS = "receivers: [slack_zebra_channel, slack_alerts, email_matt_lindop,"
+
+
+def test_check_fails_on_a_receiver_an_alert_reaches_through_two_routes(
+    amtool: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "marketedge.yaml"
+    text = REFERENCE.read_text()
+    zebra = "receivers: [slack_zebra_channel, email_matt_lindop,"
+    assert zebra in text
+    config.write_text(text.replace(zebra, ZEBRA_ALSO_ON_SLACK_ALERTS, 1))
+    bundle = tmp_path / "bundle"
+    assert main(["generate", "--config", str(config), "--out", str(bundle)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: routing case 'ZebraAdminFailure level 0': reaches receiver slack_alerts" in err
+    assert main(["check", "--config", str(config), "--bundle", str(bundle)]) == 1
+    out = capsys.readouterr().out
+    assert "alertmanager routes reachable: OK" in out
+    assert "alertmanager notifies each receiver once: FAILED (" in out
+    assert (
+        "    routing case 'ZebraAdminFailure level 0': reaches receiver slack_alerts through 2 "
+        "routes (routing.contexts.zebra_opportunity, routing.severities.critical), which would "
+        "notify it 2 times"
+    ) in out
 
 
 def test_check_without_amtool_is_a_clear_failure(
