@@ -104,7 +104,8 @@ class MetricsRenderer:
             header = _header(family).encode()
             for start in range(0, len(states), SLICE):
                 lines: list[str] = []
-                _render_slice(family, states[start : start + SLICE], texts[start:], lines)
+                end = start + SLICE
+                _render_slice(family, states[start:end], texts[start:end], lines)
                 if lines:
                     yield header + "".join(lines).encode()
                     header = b""  # a family without samples gets no header, as in the client
