@@ -123,21 +123,18 @@ def _cases(tests_file: Path) -> list[dict[str, Any]]:
 
 
 def _reachable(config: Config, out: TextIO) -> bool:
-    lines = unreachable_routes(config)
-    if not lines:
-        print(f"{UNREACHABLE}: OK", file=out)
-        return True
-    print(f"{UNREACHABLE}: FAILED ({len(lines)} unreachable)", file=out)
-    _indent("\n".join(lines), out)
-    return False
+    return _lint(UNREACHABLE, unreachable_routes(config), "unreachable", out)
 
 
 def _once(config: Config, out: TextIO) -> bool:
-    lines = repeated_receivers(config)
+    return _lint(ONCE, repeated_receivers(config), "notified more than once", out)
+
+
+def _lint(step: str, lines: list[str], what: str, out: TextIO) -> bool:
     if not lines:
-        print(f"{ONCE}: OK", file=out)
+        print(f"{step}: OK", file=out)
         return True
-    print(f"{ONCE}: FAILED ({len(lines)} notified more than once)", file=out)
+    print(f"{step}: FAILED ({len(lines)} {what})", file=out)
     _indent("\n".join(lines), out)
     return False
 

@@ -17,6 +17,7 @@ from exporter.config import Config, parse_config
 from exporter.probes import ProbeResult, Trace
 from exporter.runtime import Runtime, worst_case_in_flight
 from exporter.scheduler import Scheduler, first_due, phase, run_once
+from exporter.state import TargetState
 from tests.servers import async_wait_for, hung_server, serve_app
 
 
@@ -136,18 +137,25 @@ async def test_idle_targets_hold_no_task_only_a_slot_in_the_timer_heap(ok_url: s
     assert scheduler.scheduled_targets() == 0
 
 
+def behind_a_hung_target(
+    scheduler: Scheduler, hung_url: str, ok_url: str, interval: str, timeout: str
+) -> TargetState:
+    """Schedule a hung target and a fast one (every 100ms); return the fast one's state."""
+    scheduler.apply(
+        config(
+            target("hung", hung_url, interval=interval, timeout=timeout),
+            target("fast", ok_url, interval="100ms", timeout="100ms"),
+        )
+    )
+    return scheduler.states["fast"]
+
+
 async def test_a_run_due_while_every_slot_is_taken_waits_and_its_lateness_counts(
     ok_url: str,
 ) -> None:
     scheduler = Scheduler(max_concurrency=1)
     with hung_server() as (hung_url, _):
-        scheduler.apply(
-            config(
-                target("hung", hung_url, interval="250ms", timeout="200ms"),
-                target("fast", ok_url, interval="100ms", timeout="100ms"),
-            )
-        )
-        fast = scheduler.states["fast"]
+        fast = behind_a_hung_target(scheduler, hung_url, ok_url, "250ms", "200ms")
         try:
             await async_wait_for(lambda: fast.runs["success"] >= 5, what="five runs of fast")
         finally:
@@ -162,13 +170,7 @@ async def test_a_run_still_waiting_when_its_next_slot_comes_is_missed_not_run_la
 ) -> None:
     scheduler = Scheduler(max_concurrency=1)
     with hung_server() as (hung_url, _):
-        scheduler.apply(
-            config(
-                target("hung", hung_url, interval="1s", timeout="600ms"),
-                target("fast", ok_url, interval="100ms", timeout="100ms"),
-            )
-        )
-        fast = scheduler.states["fast"]
+        fast = behind_a_hung_target(scheduler, hung_url, ok_url, "1s", "600ms")
         try:
             await async_wait_for(lambda: scheduler.missed_runs >= 3, what="missed runs")
             await async_wait_for(lambda: fast.runs["success"] >= 2, what="fast running again")

@@ -86,7 +86,8 @@ def repeated_receivers(config: Config) -> list[str]:
 
 def routing_warnings(config: Config) -> list[str]:
     """Everything `generate` warns of and `check` fails on."""
-    return unreachable_routes(config) + repeated_receivers(config)
+    am, cases = alertmanager_config(config), routing_cases(config)
+    return am_check.unreachable(am, cases) + am_check.repeated_receivers(am, cases)
 
 
 def inhibit_rules(config: Config, cases: tuple[RoutingCase, ...]) -> tuple[InhibitRule, ...]:
