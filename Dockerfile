@@ -1,10 +1,15 @@
 # One image for the exporter, the demo API and the webhook sink of docker-compose.yml.
 FROM python:3.11-slim
 
+# The packages come from uv.lock, pinned and hash-checked, as for `make test`.
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml uv.lock README.md ./
 COPY exporter ./exporter
-RUN pip install --no-cache-dir . && rm -rf /src
+RUN pip install --no-cache-dir uv==0.13.9 \
+    && uv export --frozen --no-emit-project --output-file /tmp/requirements.txt \
+    && pip install --no-cache-dir --require-hashes -r /tmp/requirements.txt \
+    && pip install --no-cache-dir --no-deps . \
+    && pip uninstall --yes uv && rm -rf /src /tmp/requirements.txt
 
 WORKDIR /
 USER nobody

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DEBIAN_PACKAGES := prometheus prometheus-alertmanager redis-server postgresql docker-compose
 BENCH_PACKAGES := nginx-light prometheus-blackbox-exporter
 
-.PHONY: demo test lint typecheck unit deps system-deps bench-deps bench bundle clean
+.PHONY: demo test lint typecheck unit deps lock system-deps bench-deps bench bundle clean
 
 # --fast: the reference config's probe intervals and escalation times / 10, so that a fault is
 # notified in about half a minute. `make demo DEMO_ARGS=` keeps the reference timings.
@@ -22,18 +22,27 @@ lint: deps
 	$(BIN)/ruff format --check exporter tests bench
 
 typecheck: deps
-	$(BIN)/mypy exporter
+	$(BIN)/mypy exporter tests bench
 
 unit: deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 deps: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Python packages come from uv.lock, every one pinned with its hashes, so a fresh clone installs
+# exactly what was tested; uv itself is pinned here. --inexact keeps uv and pip in the venv.
+UV_VERSION := 0.13.9
+UV := UV_PYTHON_DOWNLOADS=never $(BIN)/uv
+
+$(STAMP): pyproject.toml uv.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+	$(UV) sync --quiet --frozen --inexact --extra dev
 	touch $@
+
+# The newest versions pyproject.toml's ranges allow, written to uv.lock; then `make test`.
+lock: $(STAMP)
+	$(UV) lock --upgrade
 
 # Installs the Debian packages the tests start for real, once, when apt is there.
 system-deps:

@@ -16,11 +16,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from redis.asyncio.connection import Connection
+from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import AuthenticationError, NoPermissionError, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.retry import Retry
 
 from exporter.config.redis import RedisSpec, RoundTrip
 from exporter.conventions import (
@@ -62,7 +62,7 @@ def _connection(spec: RedisSpec) -> Connection:
         "password": spec.password.reveal() if spec.password is not None else None,
         "socket_timeout": None,  # the scheduler owns the timeout
         "socket_connect_timeout": None,
-        "retry": Retry(NoBackoff(), 0),
+        "retry": Retry(NoBackoff(), 0),  # the asyncio client's own class: no retries
         "protocol": 2,  # RESP2 and AUTH, which every Redis speaks (HELLO came with Redis 6)
     }
     if spec.tls is None:
