@@ -20,8 +20,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from probe_cost import free_port, running, start_nginx  # type: ignore[import-not-found]
-from scheduling import config_text  # type: ignore[import-not-found]
+from probe_cost import free_port, running, start_nginx
+from scheduling import config_text
 
 
 @dataclass

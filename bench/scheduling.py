@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import uvloop
-from probe_cost import start_nginx  # type: ignore[import-not-found]
+from probe_cost import start_nginx
 
 from exporter.config import format_duration, parse_config, parse_duration
 from exporter.exposition import MetricsRenderer

@@ -106,13 +106,16 @@ def main() -> None:
         mine = [asyncio.run(ours(runtime, renderer)) for _ in range(args.repeat)]
         reference = [theirs(runtime) for _ in range(args.repeat)]
         same = mine[0][3] == reference[0][2]
-        render, zip_, hold = (statistics.median(m[i] for m in mine) for i in range(3))
+        render = statistics.median(m[0] for m in mine)
+        zip_ = statistics.median(m[1] for m in mine)
+        hold = statistics.median(m[2] for m in mine)
         size = len(mine[0][3]) / 1e6
         print(
             f"{targets:>8} {'business_exporter':<22} {render:>7.3f}s {zip_:>6.3f}s "
             f"{render + zip_:>6.3f}s {hold * 1000:>8.1f}ms {size:>6.1f}MB {same!s:>10}"
         )
-        render, zip_ = (statistics.median(r[i] for r in reference) for i in range(2))
+        render = statistics.median(r[0] for r in reference)
+        zip_ = statistics.median(r[1] for r in reference)
         print(
             f"{targets:>8} {'generate_latest+gzip 9':<22} {render:>7.3f}s {zip_:>6.3f}s "
             f"{render + zip_:>6.3f}s {(render) * 1000:>8.1f}ms {size:>6.1f}MB"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from exporter.config import Config, HTTPSpec, Target, load, parse_config
+from exporter.config.compact import compact
 
 EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.yaml"))
 
@@ -115,8 +116,12 @@ def test_kept_strings_and_numbers_are_copies_made_after_the_parse_peak(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     validated: list[Config] = []
-    compact = load.compact
-    monkeypatch.setattr(load, "compact", lambda c: validated.append(c) or compact(c))
+
+    def compact_seen(config: Config) -> Config:
+        validated.append(config)
+        return compact(config)
+
+    monkeypatch.setattr(load, "compact", compact_seen)
     parsed = parse_config(THREE_TARGETS)
     login, kept = validated[0].targets[0], parsed.targets[0]
     assert login.http is not None

@@ -40,7 +40,12 @@ async def test_the_settled_heap_is_frozen_its_free_memory_released_and_thawed_ag
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     released: list[bool] = []
-    monkeypatch.setattr(heap, "release_free_memory", lambda: released.append(True) or True)
+
+    def release() -> bool:
+        released.append(True)
+        return True
+
+    monkeypatch.setattr(heap, "release_free_memory", release)
     settler = HeapSettler()
     settler.settle_later(0.01)
     await async_wait_for(lambda: gc.get_freeze_count() > 0, what="the heap frozen")

@@ -277,14 +277,14 @@ def test_generate_refuses_a_tree_that_breaks_the_policy(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from exporter.generate import alertmanager
+    from exporter.generate import alertmanager, am_routes
 
     def without_continue(config: Config) -> tuple[Route, tuple[object, ...]]:
         route, receivers = real(config)
         routes = [dataclasses.replace(r, continue_=False) for r in route.routes]
         return dataclasses.replace(route, routes=tuple(routes)), receivers
 
-    real = alertmanager.route_tree
+    real = am_routes.route_tree
     monkeypatch.setattr(alertmanager, "route_tree", without_continue)
     with pytest.raises(RoutingError, match="ZebraAdminFailure level 0"):
         alertmanager_files(reference)

@@ -57,7 +57,7 @@ def _ready(url: str) -> bool:
         contextlib.suppress(OSError),
         urllib.request.urlopen(f"{url}/-/ready", timeout=1) as response,
     ):
-        return response.status == 200
+        return bool(response.status == 200)
     return False
 
 

@@ -17,6 +17,7 @@ import yaml
 from exporter.config import load_config, parse_config
 from exporter.demo import database
 from exporter.demo.servers import PostgresServer
+from exporter.demo.stack import process
 from exporter.generate.bundle import OWNED_DIRS
 from exporter.generate.compose import (
     BUNDLE_DIR,
@@ -31,7 +32,6 @@ from exporter.generate.compose import (
 from exporter.generate.render import HEADER
 from exporter.scheduler import run_once
 from tests.generate.test_bundle import REFERENCE, ROOT, assert_same_files, read_tree
-from tests.generate.test_prometheus_end_to_end import process
 from tests.servers import free_port, wait_for
 
 SERVICES = {"exporter", "demo-api", "postgres", "redis", "prometheus", "alertmanager", "grafana"}
@@ -113,7 +113,7 @@ def test_the_init_script_sets_up_what_the_compose_database_targets_check(
         config = parse_config(yaml.safe_dump({"targets": targets}))
         for target in config.targets:
             result, _ = asyncio.run(run_once(target))
-            assert result.success, f"{target.name}: {result.error}"
+            assert result.success, f"{target.name}: {result.reason}: {result.detail}"
 
 
 @pytest.fixture(scope="module")
@@ -267,7 +267,7 @@ def test_the_compose_redis_lets_the_session_probe_in(
         target["redis"]["password"] = {"file": str(_file(tmp_path / "password", password))}
         (parsed,) = parse_config(yaml.safe_dump({"targets": [target]})).targets
         result, _ = asyncio.run(run_once(parsed))
-        assert result.success, result.error
+        assert result.success, f"{result.reason}: {result.detail}"
 
 
 def _file(path: Path, text: str) -> Path:

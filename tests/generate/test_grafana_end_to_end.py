@@ -17,11 +17,11 @@ import pytest
 from exporter.config import parse_config
 from exporter.demo.app import create_demo_app
 from exporter.demo.faults import Faults
+from exporter.demo.stack import answers, process
 from exporter.generate.bundle import BundleOptions, build, write
 from exporter.generate.prometheus import PrometheusOptions
 from exporter.generate.slo import DAYS_INTERVAL
 from tests.generate.dashboards import PanelQuery, Variable, expand, load, queries, variables
-from tests.generate.test_prometheus_end_to_end import answers, process
 from tests.servers import free_port, serve_app, wait_for
 
 # Two tenants on two tiers, two revenue contexts, an alert that escalates in seconds.
