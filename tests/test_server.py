@@ -20,6 +20,7 @@ from exporter.server import create_app, gzip_stream
 from tests.servers import serve_app, wait_for
 
 SECRET = "tok-3f9a-very-secret"
+SESSION = "sess-77d1-issued-by-the-server"
 
 
 def target(name: str, url: str, extra: str = "") -> str:
@@ -38,7 +39,10 @@ SECRET_HEADER = "      headers: {Authorization: {env: ZEBRA_TOKEN, prefix: 'Bear
 def api() -> Iterator[str]:
     async def admin(request: Request) -> PlainTextResponse:
         ok = request.headers.get("authorization") == f"Bearer {SECRET}"
-        return PlainTextResponse("flags" if ok else "no", 200 if ok else 401)
+        response = PlainTextResponse("flags" if ok else "no", 200 if ok else 401)
+        response.set_cookie("session", SESSION)
+        response.headers["Cookie"] = f"session={SESSION}"  # as a misbehaving proxy might echo
+        return response
 
     with serve_app(Starlette(routes=[Route("/admin", admin)])) as base:
         yield base
@@ -140,6 +144,10 @@ def test_probe_debug_shows_the_request_and_the_reason_but_masks_secrets(
     assert "GET /admin HTTP/1.1" in ok
     assert "Authorization: <secret>" in ok
     assert SECRET not in ok
+    # A session the server hands out is as good as a password to whoever reads the trace.
+    assert "< set-cookie: <secret>" in ok
+    assert "< cookie: <secret>" in ok
+    assert SESSION not in ok
     assert ok.rstrip().endswith(": success")
     assert "failure: unexpected_status" in failed
 

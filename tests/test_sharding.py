@@ -8,6 +8,7 @@ import yaml
 
 from exporter.cli import main
 from exporter.sharding import Shard
+from tests.fresh import in_fresh_process
 
 
 @pytest.mark.parametrize("count", [1, 2, 3, 5])
@@ -22,7 +23,16 @@ def test_every_name_belongs_to_exactly_one_shard(count: int) -> None:
 
 
 def test_a_name_stays_in_its_shard() -> None:
-    assert Shard(2, 3).owns("zebra_admin_access") == Shard(2, 3).owns("zebra_admin_access")
+    """Replicas agree on ownership without talking: every process computes the same owner."""
+    names = [f"tenant{i}_login" for i in range(50)]
+    here = [[Shard(i, 3).owns(name) for i in (1, 2, 3)] for name in names]
+    for seed in (1, 2):
+        there = in_fresh_process(
+            "from exporter.sharding import Shard",
+            f"[[Shard(i, 3).owns(n) for i in (1, 2, 3)] for n in {names!r}]",
+            seed,
+        )
+        assert there == here
 
 
 @pytest.mark.parametrize(

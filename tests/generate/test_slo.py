@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from dataclasses import replace
@@ -11,7 +12,7 @@ import pytest
 
 from exporter import conventions as c
 from exporter.config import Config, load_config, parse_config
-from exporter.generate.model import RecordingRule, RuleGroup
+from exporter.generate.model import AlertingRule, RecordingRule, RuleGroup
 from exporter.generate.objectives import le_bound
 from exporter.generate.render import rule_file, rule_test_file
 from exporter.generate.slo import slo_rule_files
@@ -238,6 +239,44 @@ def test_one_tier_field_changed_changes_that_tiers_rules_only(
     assert {k: v for k, v in changed.items() if k != "gold"} == {
         k: v for k, v in original.items() if k != "gold"
     }
+
+
+# The Google SRE workbook, chapter 5 "Alerting on SLOs", recommended multiwindow multi-burn-rate
+# parameters: written out here from the book, never read from the generator's own table.
+WORKBOOK_BURNS = {
+    "page": {("1h", "5m", "14.4"), ("6h", "30m", "6")},
+    "ticket": {("1d", "2h", "3"), ("3d", "6h", "1")},
+}
+_BURN_CONDITION = re.compile(
+    r'\(1 - [\w:]+?(?P<window>\d+[mhd])\{tier="gold"\}\) > \((?P<factor>[\d.]+) \* 0\.001\)'
+)
+
+
+@pytest.mark.parametrize(
+    ("alert", "urgency"),
+    [
+        (c.ALERT_AVAILABILITY_BURN_PAGE, "page"),
+        (c.ALERT_AVAILABILITY_BURN_TICKET, "ticket"),
+    ],
+)
+def test_burn_rate_windows_and_factors_are_the_sre_workbooks(alert: str, urgency: str) -> None:
+    rules = [
+        r
+        for file in slo_rule_files(parse_config(SMALL))
+        for g in file.groups
+        for r in g.rules
+        if isinstance(r, AlertingRule) and r.alert == alert and r.labels[c.LABEL_TIER] == "gold"
+    ]
+    assert len(rules) == 1
+    # Each "or" branch is one burn: its long and short windows, both above the same factor.
+    burns = set()
+    for branch in rules[0].expr.split("\nor\n"):
+        found = [m.groupdict() for m in _BURN_CONDITION.finditer(branch)]
+        assert len(found) == 2, branch
+        assert found[0]["factor"] == found[1]["factor"], branch
+        burns.add((found[0]["window"], found[1]["window"], found[0]["factor"]))
+    assert burns == WORKBOOK_BURNS[urgency]
+    assert rules[0].labels[c.LABEL_SEVERITY] == ("critical" if urgency == "page" else "medium")
 
 
 @pytest.mark.parametrize(

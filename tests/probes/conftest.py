@@ -35,7 +35,13 @@ from exporter.demo.faults import Faults
 from tests.servers import serve_app
 
 TLS_NAME = "probe.test"
-SAMPLE_JSON = {"status": "ok", "count": 3, "flag": True, "items": [{"id": "a1"}]}
+SAMPLE_JSON = {
+    "status": "ok",
+    "count": 3,
+    "flag": True,
+    "items": [{"id": "a1"}],
+    "retired_at": None,
+}
 
 
 def pytest_asyncio_loop_factories(

@@ -172,6 +172,13 @@ async def test_body_larger_than_max_response_bytes(
         ("/json", {"json_path": "$.items[0].id", "equals": "a1"}, ""),
         ("/json", {"json_path": "$.count", "equals": 3}, ""),
         ("/json", {"json_path": "$.latency"}, "body_checks[0] json_path $.latency: not found"),
+        # Past the end of a list is as missing as an absent key, not a probe error.
+        ("/json", {"json_path": "$.items[5]"}, "body_checks[0] json_path $.items[5]: not found"),
+        ("/json", {"json_path": "$.items[1].id", "equals": "a1"}, "$.items[1].id equals"),
+        # `equals: null` asks for JSON null: present-and-null passes, any other value fails.
+        ("/json", {"json_path": "$.retired_at", "equals": None}, ""),
+        ("/json", {"json_path": "$.status", "equals": None}, 'equals null: is "ok"'),
+        ("/json", {"json_path": "$.retired_at", "equals": "never"}, 'equals "never": is null'),
         ("/json", {"json_path": "$.status", "equals": "down"}, 'equals "down": is "ok"'),
         ("/json", {"json_path": "$.flag", "equals": 1}, "json_path $.flag equals 1: is true"),
         ("/text", {"json_path": "$.status"}, "json_path $.status: the body is not JSON"),

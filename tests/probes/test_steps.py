@@ -247,6 +247,7 @@ def _app(seen: list[Seen]) -> Starlette:
             Route("/items/{token}", items),
             Route("/bounce/{rest:path}", bounce),
             Route("/echo", echo, methods=["POST"]),
+            Route("/echo/{rest:path}", echo, methods=["POST"]),
             Route("/text", echo, methods=["POST"]),
             Route("/injected", injected),
         ]
@@ -380,6 +381,37 @@ async def test_secrets_never_reach_the_trace_or_the_detail(app: App) -> None:
     )
     for line in ["captured token (secret)", "> GET /items/<secret> HTTP/1.1"]:
         assert line in trace.lines
+
+
+async def test_a_secret_that_starts_another_leaves_no_part_of_either(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    short, long = "k7-abc", "k7-abcdef"
+    monkeypatch.setenv("SHORT_SECRET", short)
+    monkeypatch.setenv("LONG_SECRET", long)
+    spec = StepsSpec.model_validate(
+        {
+            "variables": {"short": {"env": "SHORT_SECRET"}, "long": {"env": "LONG_SECRET"}},
+            "steps": [
+                step(
+                    "echo",
+                    f"{app.url}/echo/${{long}}/${{short}}",
+                    method="POST",
+                    headers={"X-Long": "${long}", "X-Short": "${short}"},
+                )
+            ],
+        }
+    )
+    trace = Trace()
+    result = await probe(spec, trace)
+    assert result.success, result.detail
+    assert app.last(f"/echo/{long}/{short}").headers["x-long"] == long
+    assert "> POST /echo/<secret>/<secret> HTTP/1.1" in trace.lines
+    assert "> X-Long: <secret>" in trace.lines
+    assert "> X-Short: <secret>" in trace.lines
+    text = "\n".join(trace.lines)
+    assert "k7-" not in text
+    assert "def" not in text
 
 
 async def test_a_capture_marked_not_secret_shows_in_the_trace(app: App) -> None:
