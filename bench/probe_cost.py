@@ -220,7 +220,7 @@ def with_httpx(url: str) -> Session | None:
     return session
 
 
-class _KeepAlive(asyncio.Protocol):
+class KeepAlive(asyncio.Protocol):
     """One keep-alive connection to blackbox_exporter, as Prometheus scrapes it."""
 
     def __init__(self) -> None:
@@ -248,14 +248,14 @@ def via_blackbox(port: int, target: str) -> Session:
     @contextlib.asynccontextmanager
     async def session() -> AsyncIterator[Probe]:
         loop = asyncio.get_running_loop()
-        idle: list[tuple[asyncio.Transport, _KeepAlive]] = []
+        idle: list[tuple[asyncio.Transport, KeepAlive]] = []
         opened: list[asyncio.Transport] = []
 
         async def one() -> bool:
             if idle:
                 transport, protocol = idle.pop()
             else:
-                transport, protocol = await loop.create_connection(_KeepAlive, "127.0.0.1", port)
+                transport, protocol = await loop.create_connection(KeepAlive, "127.0.0.1", port)
                 opened.append(transport)
             protocol.done = loop.create_future()
             transport.write(request)
@@ -272,7 +272,7 @@ def via_blackbox(port: int, target: str) -> Session:
     return session
 
 
-def blackbox_cpu(pid: int) -> Callable[[], float]:
+def process_cpu(pid: int) -> Callable[[], float]:
     ticks = os.sysconf("SC_CLK_TCK")
 
     def cpu() -> float:
@@ -309,7 +309,7 @@ def main() -> int:
                     continue
                 rows.append(Row(name, *cpu_per_probe(runner, session, n, c)))
             driver = via_blackbox(blackbox_port, url)
-            figures = cpu_per_probe(asyncio.run, driver, n, c, blackbox_cpu(proc.pid))
+            figures = cpu_per_probe(asyncio.run, driver, n, c, process_cpu(proc.pid))
             rows.append(Row("blackbox_exporter /probe (its process only)", *figures))
     print_report(rows, n, c, nginx_port)
     return 0
