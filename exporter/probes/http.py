@@ -22,6 +22,7 @@ from exporter.probes._body import check_body
 from exporter.probes._cache import PerSpec
 from exporter.probes._fetch import Failure, TLSContext, configured_headers, follow, ms, new_request
 from exporter.probes._http_client import Request, Response
+from exporter.probes._mask import masking
 
 Checks = tuple[tuple[BodyCheck, tuple[str | int, ...]], ...]
 
@@ -36,6 +37,7 @@ class _Plan:
     tls: TLSContext
 
 
+@masking
 async def probe(spec: HTTPSpec, trace: Trace | None = None) -> ProbeResult:
     """Run one HTTP check of `spec`; trouble with the target comes back as a failed result."""
     if trace:

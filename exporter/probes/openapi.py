@@ -22,6 +22,7 @@ from exporter.probes import ProbeResult, StepResult, Trace
 from exporter.probes._cache import PerSpec
 from exporter.probes._fetch import Failure, TLSContext, configured_headers, follow, ms, new_request
 from exporter.probes._http_client import Header, Request
+from exporter.probes._mask import masking
 
 _PARAMETER = re.compile(r"\{[^}/]*\}")
 
@@ -34,6 +35,7 @@ class _Plan:
     routes: tuple[tuple[str, str, str], ...]  # (route as configured, method key, path shape)
 
 
+@masking
 async def probe(spec: OpenAPISpec, trace: Trace | None = None) -> ProbeResult:
     """Fetch the document and look up every route; each route is a step, present or not."""
     if trace:

@@ -4,7 +4,7 @@ result = await probe(PostgresSpec.model_validate({"host": "db", "user": "monitor
 
 Each run opens its own connection and closes it, also when cancelled (the scheduler's timeout):
 `terminate()` is synchronous, so it is safe in a `finally` that must not await. The password is
-scrubbed from every detail and trace line, whatever the driver puts in its messages.
+masked in every detail and trace line (`_mask.masking`), whatever the driver puts in its messages.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from exporter.conventions import (
     REASON_UNEXPECTED_RESULT,
 )
 from exporter.probes import ProbeResult, Trace
+from exporter.probes._mask import masking
 from exporter.probes._run import Failure, Run, ms, short
 from exporter.probes._tls import client_context
 
@@ -53,8 +54,7 @@ class _Session:
 
     def __init__(self, spec: PostgresSpec, trace: Trace | None) -> None:
         self.spec = spec
-        secret = spec.password.reveal() if spec.password is not None else ""
-        self.run = Run(trace, spec.step_names(), secret)
+        self.run = Run(trace, spec.step_names())
         self.connection: asyncpg.Connection | None = None
 
     async def close(self) -> None:
@@ -69,6 +69,7 @@ class _Session:
             self.connection.terminate()
 
 
+@masking
 async def probe(spec: PostgresSpec, trace: Trace | None = None) -> ProbeResult:
     """Log in, run the query and the configured checks; trouble comes back as a failed result."""
     session = _Session(spec, trace)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import socket
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import pytest
 import trustme
@@ -109,6 +111,19 @@ def _app(received: list[Received]) -> Starlette:
         code = int(request.path_params["code"])
         return RedirectResponse(request.query_params.get("to", "/echo"), code)
 
+    async def reflect(request: Request) -> Response:
+        """Quotes the credentials it was sent back in the forms servers echo them in."""
+        sent = request.headers.get("authorization") or request.headers.get("x-api-key", "")
+        encoded = quote(sent, safe="")
+        echoes = {
+            "X-Echo": sent,
+            "X-Echo-Form": quote_plus(sent),
+            "X-Echo-Lower": re.sub("%[0-9A-F]{2}", lambda m: m.group(0).lower(), encoded),
+            "Location": f"/landing?auth={encoded}",
+        }
+        status = int(request.query_params.get("status", "200"))
+        return JSONResponse({"echo": "x" * 40 + sent}, status, headers=echoes)
+
     return Starlette(
         routes=[
             Route("/status/{code:int}", status),
@@ -120,6 +135,8 @@ def _app(received: list[Received]) -> Starlette:
             Route("/big/{size:int}", big),
             Route("/hops/{n:int}", hops),
             Route("/redirect/{code:int}", redirect, methods=["GET", "POST", "HEAD"]),
+            Route("/reflect", reflect),
+            Route("/landing", text),
         ]
     )
 
