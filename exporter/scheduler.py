@@ -13,7 +13,7 @@ import zlib
 
 from exporter.config import Config, Target, format_duration
 from exporter.conventions import REASON_ERROR, REASON_TIMEOUT
-from exporter.probes import PROBES, ProbeResult, StepResult, Trace
+from exporter.probes import PROBES, ProbeResult, StepResult, Trace, time_budget
 from exporter.state import Histogram, TargetState
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,8 @@ async def run_once(target: Target, trace: Trace | None = None) -> tuple[ProbeRes
     started = time.perf_counter()
     try:
         async with asyncio.timeout(target.timeout):
-            result = await PROBES[target.kind](target.spec, trace)
+            with time_budget(target.timeout):
+                result = await PROBES[target.kind](target.spec, trace)
     except TimeoutError:
         result = ProbeResult.failed(
             REASON_TIMEOUT,
