@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +18,7 @@ from urllib.parse import quote, urlsplit
 import httptools
 
 from exporter import __version__
+from exporter.probes._coding import CODINGS, Inflater, TooLarge, content_coding
 
 USER_AGENT = f"business-exporter/{__version__}"
 _MAX_HEAD = 64 * 1024  # status line and headers; a peer sending more is not serving HTTP
@@ -130,7 +132,10 @@ class Response:
     reason: str
     version: str
     headers: list[tuple[bytes, bytes]]
-    body: bytes
+    body: bytes  # decoded when the Content-Encoding is gzip or deflate
+    decoded_from: str = ""  # the content coding the body was decoded from
+    received: int = 0  # body bytes as they came, before decoding
+    undecodable: str = ""  # a Content-Encoding this client cannot decode: body left as sent
 
     def header(self, name: bytes) -> bytes | None:
         """The first header called `name` (lower case), or None."""
@@ -149,6 +154,8 @@ class _ResponseProtocol(asyncio.Protocol):
         self._size = 0
         self._received = 0
         self._headers_complete = False
+        self._inflater: Inflater | None = None
+        self._coding = ""
         self.max_body = 0
         self.head = False
 
@@ -186,6 +193,9 @@ class _ResponseProtocol(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self._headers_complete = True
+        self._coding = content_coding(self._headers)
+        if self._coding in CODINGS:
+            self._inflater = Inflater(CODINGS[self._coding], self.max_body)
         if self.head:  # a response to HEAD announces a body it never sends
             self._finish()
 
@@ -194,8 +204,25 @@ class _ResponseProtocol(asyncio.Protocol):
         if self._size > self.max_body:
             message = f"the body exceeds max_response_bytes ({self.max_body})"
             self._fail(ResponseTooLarge(message, self._status()))
-        elif not self.done.done():
+        elif self.done.done():
+            return
+        elif self._inflater is None:
             self._body.append(chunk)
+        else:
+            self._inflate(chunk)
+
+    def _inflate(self, chunk: bytes) -> None:
+        assert self._inflater is not None
+        try:
+            self._body.append(self._inflater.feed(chunk))
+        except TooLarge:
+            message = (
+                f"the body, {self._coding}-decoded, exceeds max_response_bytes ({self.max_body})"
+            )
+            self._fail(ResponseTooLarge(message, self._status()))
+        except zlib.error as err:
+            message = f"the body is not valid {self._coding} (Content-Encoding): {err}"
+            self._fail(InvalidResponse(message, self._status()))
 
     def on_message_complete(self) -> None:
         status = self._parser.get_status_code()
@@ -221,16 +248,28 @@ class _ResponseProtocol(asyncio.Protocol):
         return b"content-length" not in names and b"transfer-encoding" not in names
 
     def _finish(self) -> None:
-        if not self.done.done():
-            self.done.set_result(
-                Response(
-                    status=self._parser.get_status_code(),
-                    reason=self._reason.decode("latin-1"),
-                    version=self._parser.get_http_version(),
-                    headers=self._headers,
-                    body=b"".join(self._body),
-                )
+        if self.done.done():
+            return
+        inflater = None if self.head else self._inflater
+        if inflater is not None:
+            try:
+                inflater.finish()
+            except zlib.error as err:
+                message = f"the body is not valid {self._coding} (Content-Encoding): {err}"
+                self._fail(InvalidResponse(message, self._status()))
+                return
+        self.done.set_result(
+            Response(
+                status=self._parser.get_status_code(),
+                reason=self._reason.decode("latin-1"),
+                version=self._parser.get_http_version(),
+                headers=self._headers,
+                body=b"".join(self._body),
+                decoded_from=self._coding if inflater is not None else "",
+                received=self._size,
+                undecodable="" if self._inflater is not None or self.head else self._coding,
             )
+        )
 
     def _fail(self, exc: BaseException) -> None:
         if not self.done.done():

@@ -20,7 +20,15 @@ from exporter.jsonpath import compile_path
 from exporter.probes import ProbeResult, Trace
 from exporter.probes._body import check_body
 from exporter.probes._cache import PerSpec
-from exporter.probes._fetch import Failure, TLSContext, configured_headers, follow, ms, new_request
+from exporter.probes._fetch import (
+    Failure,
+    TLSContext,
+    configured_headers,
+    follow,
+    ms,
+    new_request,
+    readable_body,
+)
 from exporter.probes._http_client import Request, Response
 from exporter.probes._mask import masking
 
@@ -97,7 +105,7 @@ def judge(
             f"status {status}, expected {expected}",
             http_status_code=status,
         )
-    mismatch = check_body(checks, response.body, trace) if checks else None
+    mismatch = check_body(checks, readable_body(response), trace) if checks else None
     if mismatch is not None:
         return ProbeResult.failed(REASON_BODY_MISMATCH, mismatch, http_status_code=status)
     if spec.max_duration is not None and elapsed > spec.max_duration:

@@ -31,7 +31,15 @@ from exporter.jsonpath import MISSING, compile_path, lookup
 from exporter.probes import ProbeResult, StepResult, Trace
 from exporter.probes._cache import PerSpec
 from exporter.probes._cookies import CookieJar
-from exporter.probes._fetch import Failure, TLSContext, configured_headers, follow, ms, new_request
+from exporter.probes._fetch import (
+    Failure,
+    TLSContext,
+    configured_headers,
+    follow,
+    ms,
+    new_request,
+    readable_body,
+)
 from exporter.probes._http_client import Header, Request, Response
 from exporter.probes._mask import current_mask, masking
 from exporter.probes.http import Checks, compile_checks, judge
@@ -213,7 +221,7 @@ class _Flow:
                 value = None if raw is None else raw.decode("latin-1")
                 where = f"header {capture.header}"
             else:
-                document = _parse(response.body) if document is MISSING else document
+                document = _parse(readable_body(response)) if document is MISSING else document
                 value = None if document is _NOT_JSON else _text(lookup(document, path))
                 where = f"json_path {capture.json_path}"
             if not value:
