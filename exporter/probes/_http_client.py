@@ -158,6 +158,7 @@ class _ResponseProtocol(asyncio.Protocol):
         self._coding = ""
         self.max_body = 0
         self.head = False
+        self.awaited = False  # set once a request is sent and its response awaited
 
     def data_received(self, data: bytes) -> None:
         if self.done.done():
@@ -182,6 +183,10 @@ class _ResponseProtocol(asyncio.Protocol):
             self._fail(InvalidResponse(message, self._status()))
         else:
             self._fail(InvalidResponse("the peer closed the connection before a complete response"))
+        if not self.awaited and not self.done.cancelled():
+            # A connection given up while it opened (a run cut off by its timeout) is closed by
+            # asyncio with nobody to read this: marked as read, or asyncio logs it as lost.
+            self.done.exception()
 
     # httptools callbacks
 
@@ -198,6 +203,9 @@ class _ResponseProtocol(asyncio.Protocol):
             self._inflater = Inflater(CODINGS[self._coding], self.max_body)
         if self.head:  # a response to HEAD announces a body it never sends
             self._finish()
+        elif (declared := self._declared_length()) > self.max_body:  # no need to read it
+            message = f"the body's Content-Length {declared} exceeds max_response_bytes"
+            self._fail(ResponseTooLarge(f"{message} ({self.max_body})", self._status()))
 
     def on_body(self, chunk: bytes) -> None:
         self._size += len(chunk)
@@ -242,6 +250,14 @@ class _ResponseProtocol(asyncio.Protocol):
 
     def _status(self) -> int | None:
         return self._parser.get_status_code() if self._headers_complete else None
+
+    def _declared_length(self) -> int:
+        """The Content-Length of a response that has a body; 0 when there is none or no length."""
+        status = self._parser.get_status_code()
+        if status < 200 or status in (204, 304):
+            return 0
+        value = next((v for n, v in self._headers if n.lower() == b"content-length"), b"0")
+        return int(value) if value.strip().isdigit() else 0  # httptools refuses a bad one
 
     def _delimited_by_eof(self) -> bool:
         names = {n.lower() for n, _ in self._headers}
@@ -305,6 +321,7 @@ class Connection:
         """Send `request`, read the response; raises InvalidResponse, ResponseTooLarge, OSError."""
         self._protocol.max_body = max_body
         self._protocol.head = head
+        self._protocol.awaited = True
         self.transport.write(request)
         return await self._protocol.done
 

@@ -157,6 +157,24 @@ async def test_body_larger_than_max_response_bytes(
     assert (result.reason, result.http_status_code) == (reason, 200)
 
 
+async def test_a_body_announced_larger_than_the_limit_is_not_read_at_all(
+    raw_server: RawServer,
+) -> None:
+    async def announce(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1099511627776\r\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(3600)  # the terabyte never comes: the probe must not wait for it
+
+    url = await raw_server(announce)
+    async with asyncio.timeout(5):
+        result = await run(url, max_response_bytes=1000)
+    assert (result.reason, result.detail.split(": ", 1)[1]) == (
+        REASON_RESPONSE_TOO_LARGE,
+        "the body's Content-Length 1099511627776 exceeds max_response_bytes (1000)",
+    )
+
+
 # Body checks
 
 
