@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from exporter.config.openapi import OpenAPISpec
 from exporter.config.steps import StepsSpec
 from exporter.conventions import REASON_BODY_MISMATCH, REASON_UNEXPECTED_STATUS
 from exporter.probes import ProbeResult, Trace, http, openapi, steps
-from exporter.probes._mask import Mask
+from exporter.probes._mask import Mask, masking
 from tests.probes.conftest import AppServer
 
 TOKEN = 'ech0/Tok+en="91f'  # a slash, a plus and a quote: each encoding writes it differently
@@ -170,6 +171,43 @@ def test_the_probe_command_masks_what_the_server_echoes(
     assert "< location: /landing?auth=<secret>" in out
     assert f"redirect 1: 302 to GET {app_server.url}/landing?auth=<secret>" in out
     assert leaks(out) == []
+
+
+@pytest.mark.usefixtures("secrets")
+async def test_an_error_that_quotes_a_secret_shows_it_masked(
+    app_server: AppServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(f"a bug that quotes {quote(TOKEN)}")
+
+    monkeypatch.setattr(http, "follow", broken)  # the fault: a probe with a bug in it
+    trace = Trace()
+    result = await http.probe(HTTPSpec.model_validate(bearer_spec(app_server)), trace)
+    assert (result.reason, result.detail) == ("error", "RuntimeError: a bug that quotes <secret>")
+    assert leaks(shown(trace, result)) == []
+
+
+@pytest.mark.usefixtures("secrets")
+async def test_a_probe_that_raises_is_logged_with_its_traceback_masked(
+    app_server: AppServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    @masking
+    async def raising(spec: HTTPSpec, trace: Trace | None = None, /) -> ProbeResult:
+        raise RuntimeError(f"a bug that quotes {TOKEN}")
+
+    trace = Trace()
+    with caplog.at_level(logging.ERROR):
+        result = await raising(HTTPSpec.model_validate(bearer_spec(app_server)), trace)
+    detail = "the probe raised RuntimeError: a bug that quotes <secret>"
+    assert (result.reason, result.detail) == ("error", detail)
+    assert trace.lines == [f"crashed: {detail}"]
+    assert "Traceback (most recent call last)" in caplog.text
+    assert "RuntimeError: a bug that quotes <secret>" in caplog.text
+    assert leaks(caplog.text) == []
+
+
+def bearer_spec(app_server: AppServer) -> dict[str, Any]:
+    return {"url": f"{app_server.url}/reflect", "headers": {"Authorization": BEARER}}
 
 
 # The mask itself
