@@ -157,10 +157,13 @@ def _log_default_concurrency(config: Config) -> int:
         log.info(message + "; set --max-concurrent-probes to choose", limit, math.ceil(worst))
     else:
         log.warning(
-            message + ", above what %d open files allow: raise `ulimit -n` or shard the targets",
+            message + ", above the cap (%d, and the open-files limit %d less %d): hung "
+            "targets may starve healthy ones; raise `ulimit -n`, or shard the targets",
             limit,
             math.ceil(worst),
+            CONCURRENCY_CAP,
             resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+            RESERVED_FILES,
         )
     return limit
 

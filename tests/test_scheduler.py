@@ -308,7 +308,10 @@ def test_the_default_limit_leaves_sockets_within_the_open_files_limit(
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     assert runtime.scheduler.max_concurrency == 512 - 256  # not the 460 the worst case asks
-    assert "above what 512 open files allow: raise `ulimit -n` or shard the targets" in caplog.text
+    assert (
+        "at most 256 probes in flight: the config's worst case (every target hung) is 360, "
+        "above the cap (10000, and the open-files limit 512 less 256)"
+    ) in caplog.text
 
 
 async def test_a_reload_computes_the_default_limit_again(tmp_path: Path) -> None:
