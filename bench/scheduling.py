@@ -1,13 +1,15 @@
 """Scheduling at scale: how late probe runs start with many targets, while /metrics is scraped.
 
-    .venv/bin/python bench/scheduling.py [--targets 10000] [--interval 10s] [--seconds 60]
-                                         [--hung 0.5] [--cpu 0]
+    .venv/bin/python bench/scheduling.py [--targets 10000] [--interval 10s] [--timeout 5s]
+                                         [--seconds 60] [--hung 0.5] [--cpu 0]
+                                         [--max-concurrent-probes N]
 
 Every target probes a local nginx (`return 200 "ok"`, a fresh connection per probe) on the
 same interval, on uvloop, as `business-exporter serve` runs them. Every --scrape seconds
 the bench renders and gzips /metrics as the server does (on the event loop, in slices).
 Lateness is the time from a run's slot to its start (after the concurrency limit let it
-through).
+through). Without --max-concurrent-probes, the limit is the exporter's default, computed from
+the config.
 Prints a table; asserts nothing.
 """
 
@@ -38,10 +40,15 @@ from exporter.state import Histogram
 
 
 def config_text(
-    targets: int, interval: str, url: str, hung: str = "", hung_share: float = 0
+    targets: int,
+    interval: str,
+    url: str,
+    hung: str = "",
+    hung_share: float = 0,
+    timeout: str = "5s",
 ) -> str:
     """`targets` targets on `url`, the first `hung_share` of every hundred on `hung` instead."""
-    lines = [f"defaults: {{interval: {interval}, timeout: 5s}}", "targets:"]
+    lines = [f"defaults: {{interval: {interval}, timeout: {timeout}}}", "targets:"]
     for i in range(targets):
         where = hung if i % 100 < hung_share * 100 else url
         lines.append(
@@ -107,6 +114,7 @@ async def run(
         "scrape": max(scrapes) if scrapes else 0.0,
         "scrape_bytes": size if scrapes else 0,
         "wall": wall,
+        "limit": runtime.scheduler.max_concurrency,
         **{f"peak_{k}": v for k, v in peaks.items()},
     }
 
@@ -134,7 +142,8 @@ def main() -> None:
     parser.add_argument("--interval", default="10s")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--scrape", type=float, default=15.0, help="seconds between scrapes")
-    parser.add_argument("--max-concurrent-probes", type=int, default=500)
+    parser.add_argument("--timeout", default="5s")
+    parser.add_argument("--max-concurrent-probes", type=int, default=None)
     parser.add_argument(
         "--hung", type=float, default=0.0, help="share of targets on a server that never answers"
     )
@@ -148,7 +157,7 @@ def main() -> None:
             if args.cpu is not None:  # after nginx started: it keeps the other cores
                 os.sched_setaffinity(0, {args.cpu})
             url = f"http://127.0.0.1:{port}/"
-            text = config_text(args.targets, args.interval, url, hung, args.hung)
+            text = config_text(args.targets, args.interval, url, hung, args.hung, args.timeout)
             runtime = Runtime(parse_config(text), None, args.max_concurrent_probes)
             startup = settle_delay(runtime.config) + 1.0
             result = uvloop.run(run(runtime, args.seconds, args.scrape, startup))
@@ -158,13 +167,15 @@ def main() -> None:
         f"{args.targets} targets every {args.interval} for {args.seconds:g}s on uvloop{pinned}, ",
         end="",
     )
-    print(f"scraped every {args.scrape:g}s, max {args.max_concurrent_probes} probes in flight")
+    given = "" if args.max_concurrent_probes else " (the default, computed from the config)"
+    print(f"scraped every {args.scrape:g}s, max {result['limit']:.0f} probes in flight{given}")
     print(
         "lateness once started and the heap settled; during start-up (targets scheduled, "
         f"heap settling): p99 {_ms(result['first_p99'])}"
     )
     print(
-        f"{args.hung:.0%} of targets on a server that never answers (timeout 5s); peaks: "
+        f"{args.hung:.0%} of targets on a server that never answers (timeout {args.timeout}); "
+        "peaks: "
         f"{result['peak_in_flight']:.0f} probes in flight, {result['peak_fds']:.0f} open files, "
         f"RSS {result['peak_rss']:.0f} MB"
     )

@@ -49,7 +49,9 @@ def _parser() -> argparse.ArgumentParser:
         help="probe only replica I's share of the targets, of N replicas (a stable name hash)",
     )
     serve.add_argument(
-        "--max-concurrent-probes", type=int, default=500, help="global limit (default %(default)s)"
+        "--max-concurrent-probes",
+        type=int,
+        help="global limit (default: from the config, room for every target to hang at once)",
     )
     serve.set_defaults(run=_serve)
 

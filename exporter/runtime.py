@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import resource
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,15 +26,23 @@ class Runtime:
         self,
         config: Config,
         config_path: Path | None,
-        max_concurrency: int = 500,
+        max_concurrency: int | None = None,
         shard: Shard | None = None,
         adjust: Callable[[Config], Config] | None = None,
     ) -> None:
-        """`adjust` is applied to every reloaded config, as its caller did to `config`."""
+        """`adjust` is applied to every reloaded config, as its caller did to `config`.
+
+        Without `max_concurrency`, the limit is computed from each config loaded
+        (default_concurrency).
+        """
         self.config = config
         self.config_path = config_path
         self.shard = shard
         self._adjust = adjust
+        self._fixed_limit = max_concurrency
+        if max_concurrency is None:
+            raise_open_files_limit()
+            max_concurrency = default_concurrency(self._select(config))
         self.scheduler = Scheduler(max_concurrency)
         self.last_reload_successful = True
         self.last_reload_success_timestamp = time.time()
@@ -83,9 +93,15 @@ class Runtime:
         log.info("config reloaded: %d targets", len(loaded.targets))
         return None
 
+    def _select(self, config: Config) -> Config:
+        return config if self.shard is None else self.shard.select(config)
+
     def _mine(self, config: Config) -> Config:
-        mine = config if self.shard is None else self.shard.select(config)
-        _warn_if_undersized(mine, self.scheduler.max_concurrency)
+        mine = self._select(config)
+        if self._fixed_limit is not None:
+            _warn_if_undersized(mine, self._fixed_limit)
+        else:
+            self.scheduler.max_concurrency = _log_default_concurrency(mine)
         return mine
 
     @property
@@ -96,6 +112,60 @@ class Runtime:
 def worst_case_in_flight(config: Config) -> float:
     """Probes in flight if every target hung until its timeout: sum of timeout / interval."""
     return sum(t.timeout / t.interval for t in config.targets)
+
+
+# The default --max-concurrent-probes: room for every target to hang at once, and some more (the
+# phases of targets spread their runs evenly only on average), between a floor that leaves room
+# for /probe and a cap that the open-files limit sets: each probe in flight holds a socket.
+CONCURRENCY_HEADROOM = 1.25
+CONCURRENCY_SPARE = 10
+CONCURRENCY_FLOOR = 100
+CONCURRENCY_CAP = 10_000
+RESERVED_FILES = 256  # the listener, scrapes and /probe clients, logs, the config parser's pipes
+
+
+def default_concurrency(config: Config) -> int:
+    """The limit when --max-concurrent-probes is not given: the worst case, with headroom."""
+    worst = round(worst_case_in_flight(config), 6)  # 200 x 0.9 is 180.00000000000003
+    wanted = math.ceil(round(worst * CONCURRENCY_HEADROOM, 6)) + CONCURRENCY_SPARE
+    return max(CONCURRENCY_FLOOR, min(wanted, concurrency_cap()))
+
+
+def concurrency_cap() -> int:
+    """The most probes in flight that the open-files limit leaves sockets for."""
+    files = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if files == resource.RLIM_INFINITY:
+        return CONCURRENCY_CAP
+    return max(CONCURRENCY_FLOOR, min(CONCURRENCY_CAP, files - RESERVED_FILES))
+
+
+def raise_open_files_limit() -> None:
+    """Raise the soft open-files limit to the hard one, as Go programs (Prometheus) do at start."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError) as err:  # an unlimited hard limit the kernel caps lower
+            log.info("cannot raise the open-files limit from %d: %s", soft, err)
+
+
+def _log_default_concurrency(config: Config) -> int:
+    limit = default_concurrency(config)
+    worst = round(worst_case_in_flight(config), 6)
+    message = "at most %d probes in flight: the config's worst case (every target hung) is %d"
+    if limit >= worst:
+        log.info(message + "; set --max-concurrent-probes to choose", limit, math.ceil(worst))
+    else:
+        log.warning(
+            message + ", above the cap (%d, and the open-files limit %d less %d): hung "
+            "targets may starve healthy ones; raise `ulimit -n`, or shard the targets",
+            limit,
+            math.ceil(worst),
+            CONCURRENCY_CAP,
+            resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+            RESERVED_FILES,
+        )
+    return limit
 
 
 def _warn_if_undersized(config: Config, limit: int) -> None:

@@ -13,12 +13,17 @@ import zlib
 
 from exporter.config import Config, Target, format_duration
 from exporter.conventions import REASON_ERROR, REASON_TIMEOUT
-from exporter.probes import PROBES, ProbeResult, StepResult, Trace
+from exporter.probes import PROBES, ProbeResult, StepResult, Trace, time_budget
 from exporter.state import Histogram, TargetState
 
 log = logging.getLogger(__name__)
 
-LAG_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0)
+# A run starts at most one interval late (later, it is missed): the buckets go up to a day, the
+# longest interval, with the fine ones where a healthy scheduler's lag is.
+LAG_BUCKETS = (
+    *(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5),
+    *(1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 21600.0, 86400.0),
+)
 
 # Slots this close ahead are started now: the loop's timers may fire up to a tick early.
 CLOCK_SLACK = 0.001
@@ -40,7 +45,8 @@ async def run_once(target: Target, trace: Trace | None = None) -> tuple[ProbeRes
     started = time.perf_counter()
     try:
         async with asyncio.timeout(target.timeout):
-            result = await PROBES[target.kind](target.spec, trace)
+            with time_budget(target.timeout):
+                result = await PROBES[target.kind](target.spec, trace)
     except TimeoutError:
         result = ProbeResult.failed(
             REASON_TIMEOUT,

@@ -19,7 +19,7 @@ def serve(
     config_path: Path | None,
     host: str,
     port: int,
-    max_concurrency: int = 500,
+    max_concurrency: int | None = None,
     shard: Shard | None = None,
 ) -> None:
     """Serve until interrupted. SIGHUP and POST /-/reload reload the config file."""

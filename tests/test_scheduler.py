@@ -4,7 +4,9 @@ import asyncio
 import collections
 import logging
 import math
+import resource
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,11 +16,11 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from exporter import probes
-from exporter.config import Config, parse_config
+from exporter.config import Config, load_config, parse_config, parse_duration
 from exporter.probes import ProbeResult, Trace
 from exporter.runtime import Runtime, worst_case_in_flight
-from exporter.scheduler import Scheduler, first_due, phase, run_once
-from exporter.state import TargetState
+from exporter.scheduler import LAG_BUCKETS, Scheduler, first_due, phase, run_once
+from exporter.state import Histogram, TargetState
 from tests.fresh import in_fresh_process
 from tests.servers import async_wait_for, hung_server, serve_app
 
@@ -263,3 +265,102 @@ def test_a_limit_below_the_worst_case_is_reported_at_start(
     caplog.clear()
     Runtime(config(*targets), None, max_concurrency=4)._mine(runtime.config)
     assert caplog.text == ""
+
+
+# The default limit, computed from the config
+
+
+def hung_and_healthy(hung_url: str, ok_url: str, hung: int, healthy: int) -> Config:
+    return config(
+        *(target(f"hung{i}", hung_url, interval="1s", timeout="900ms") for i in range(hung)),
+        *(target(f"ok{i}", ok_url, interval="1s", timeout="900ms") for i in range(healthy)),
+    )
+
+
+def test_without_a_limit_given_it_is_the_worst_case_with_headroom(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    many = config(*(target(f"t{i}", "http://127.0.0.1:1/", "10s", "9s") for i in range(200)))
+    assert worst_case_in_flight(many) == pytest.approx(180)
+    with caplog.at_level(logging.INFO):
+        runtime = Runtime(many, None)
+        runtime._mine(many)
+    assert runtime.scheduler.max_concurrency == 235  # 180 x 1.25 + 10
+    assert "at most 235 probes in flight: the config's worst case (every target hung) is 180" in (
+        caplog.text
+    )
+    few = config(target("t", "http://127.0.0.1:1/"))
+    assert Runtime(few, None).scheduler.max_concurrency == 100  # the floor, room for /probe
+    assert Runtime(many, None, max_concurrency=7).scheduler.max_concurrency == 7  # a flag wins
+
+
+def test_the_default_limit_leaves_sockets_within_the_open_files_limit(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    many = config(*(target(f"t{i}", "http://127.0.0.1:1/", "10s", "9s") for i in range(400)))
+    runtime = Runtime(many, None)  # raises the soft limit to the hard one, as Go programs do
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    assert soft == hard
+    resource.setrlimit(resource.RLIMIT_NOFILE, (512, hard))  # as if the hard limit were 512
+    try:
+        with caplog.at_level(logging.WARNING):
+            runtime._mine(many)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert runtime.scheduler.max_concurrency == 512 - 256  # not the 460 the worst case asks
+    assert (
+        "at most 256 probes in flight: the config's worst case (every target hung) is 360, "
+        "above the cap (10000, and the open-files limit 512 less 256)"
+    ) in caplog.text
+
+
+async def test_a_reload_computes_the_default_limit_again(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    one = [target(f"t{i}", "http://127.0.0.1:1/", "1h", "1h") for i in range(100)]
+    path.write_text("targets:\n" + "".join(one))
+    runtime = Runtime(load_config(path), path)
+    runtime.start()
+    try:
+        assert runtime.scheduler.max_concurrency == 135
+        path.write_text("targets:\n" + "".join(one * 2).replace("name: t", "name: u", 100))
+        assert await runtime.reload() is None
+        assert runtime.scheduler.max_concurrency == 260
+    finally:
+        await runtime.stop()
+
+
+@pytest.mark.parametrize(("limit", "starved"), [(None, False), (60, True)])
+async def test_by_default_hung_targets_cannot_starve_healthy_ones(
+    ok_url: str, limit: int | None, starved: bool
+) -> None:
+    with hung_server() as (hung_url, _):
+        runtime = Runtime(hung_and_healthy(hung_url, ok_url, hung=120, healthy=10), None, limit)
+        runtime.start()
+        try:
+            healthy = [runtime.scheduler.states[f"ok{i}"] for i in range(10)]
+            await async_wait_for(
+                lambda: (
+                    all(s.runs.get("timeout", 0) >= 2 for _, s in _hung(runtime))
+                    or runtime.scheduler.missed_runs > 20
+                ),
+                what="the hung targets to time out twice",
+            )
+            runs = sum(s.runs.get("success", 0) for s in healthy)
+        finally:
+            await runtime.stop()
+    if starved:
+        assert runtime.scheduler.missed_runs > 0
+    else:  # every target starts on its slot: the healthy ones run every second
+        assert (runtime.scheduler.missed_runs, runs >= 20) == (0, True)
+
+
+def _hung(runtime: Runtime) -> list[tuple[str, TargetState]]:
+    return [(n, s) for n, s in runtime.scheduler.states.items() if n.startswith("hung")]
+
+
+@pytest.mark.parametrize("interval", ["10s", "1m", "1h", "24h"])
+def test_a_run_late_by_almost_its_interval_lands_in_a_finite_lag_bucket(interval: str) -> None:
+    lag = Histogram(LAG_BUCKETS)
+    lag.observe(parse_duration(interval) * 0.99)  # any later and the run is missed instead
+    [(bound, _)] = [(b, n) for b, n in lag.cumulative() if n == 1][:1]
+    assert bound < math.inf

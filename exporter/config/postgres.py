@@ -36,6 +36,44 @@ Setting = Annotated[
 ]
 
 
+# The probe runs the query inside its own read-only transaction, which these would end.
+_TRANSACTION_CONTROL = frozenset({"ABORT_P", "BEGIN_P", "COMMIT", "END_P", "ROLLBACK", "START"})
+_COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
+
+
+def statement_problem(query: str) -> str | None:
+    """Why `query` is not one SQL statement the probe can run, or None when it is.
+
+    PostgreSQL's own lexer (libpg_query, through pglast) reads the query, so a `;` inside a
+    string, a quoted name, a dollar-quoted body or a comment is what the server takes it for.
+    """
+    from pglast.parser import ParseError, scan  # loaded by configs that have a postgres probe
+
+    try:
+        tokens = scan(query)
+    except ParseError as err:
+        return f"is not valid SQL: {err.args[0]}"
+    statements, ended = [], True  # the first token of each statement
+    for token in tokens:
+        if token.name == "ASCII_59":  # ;
+            ended = True
+        elif token.name not in _COMMENTS and ended:
+            statements.append(token)
+            ended = False
+    if not statements:
+        return "must hold an SQL statement, not only comments or semicolons"
+    if len(statements) > 1:
+        second = " ".join(query[statements[1].start :].split())
+        second = second if len(second) <= 40 else second[:37] + "..."
+        return (
+            f"must be a single SQL statement, but a second one follows a semicolon: {second!r} "
+            f"(the probe runs one query, read-only)"
+        )
+    if statements[0].name in _TRANSACTION_CONTROL:
+        return "must not control the transaction: the probe runs it in a read-only one of its own"
+    return None
+
+
 class RLSCheck(StrictModel):
     """Row-level security must be enabled and forced on every listed table."""
 
@@ -65,6 +103,14 @@ class PostgresSpec(ProbeSpec):
     expect: Any = None
     rls: RLSCheck | None = None
     tenant_isolation: TenantIsolationCheck | None = None
+
+    @field_validator("query")
+    @classmethod
+    def _single_statement(cls, query: str) -> str:
+        problem = statement_problem(query)
+        if problem is not None:
+            raise ValueError(problem)
+        return query
 
     @field_validator("expect")
     @classmethod

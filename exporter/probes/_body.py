@@ -9,6 +9,7 @@ from typing import Any
 from exporter.config import BodyCheck
 from exporter.jsonpath import MISSING, lookup
 from exporter.probes import Trace
+from exporter.probes._mask import current_mask
 
 _UNPARSED = object()
 
@@ -79,5 +80,5 @@ def _describe(check: BodyCheck) -> str:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, default=str)
+    text = current_mask()(json.dumps(value, default=str))  # before the cut, which may halve it
     return text if len(text) <= 60 else text[:57] + "..."

@@ -228,8 +228,24 @@ async def _exchange(
             name = raw_name.decode("latin-1")
             value = "<secret>" if name.lower() in SENSITIVE else raw_value.decode("latin-1")
             trace.add(f"< {name}: {value}")
-        trace.add(f"response of {len(response.body)} body bytes in {ms(started)}")
+        size = f"{response.received} body bytes"
+        if response.decoded_from:
+            size += f", {len(response.body)} {response.decoded_from}-decoded"
+        trace.add(f"response of {size} in {ms(started)}")
     return response
+
+
+def readable_body(response: Response) -> bytes:
+    """The body to check; Failure when it came in a coding this client cannot decode."""
+    if response.undecodable:
+        raise Failure(
+            REASON_INVALID_RESPONSE,
+            f"the body is {response.undecodable}-encoded (Content-Encoding), which the probe "
+            f"cannot decode: it decodes gzip and deflate (send an Accept-Encoding header that "
+            f"leaves {response.undecodable} out)",
+            response.status,
+        )
+    return response.body
 
 
 def classify(err: Exception, host: str, port: int) -> Failure:

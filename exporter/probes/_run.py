@@ -1,4 +1,4 @@
-"""What the database probes share about one run: timed steps, a trace scrubbed of a secret."""
+"""What the database probes share about one run: timed steps and a trace."""
 
 from __future__ import annotations
 
@@ -7,27 +7,25 @@ import time
 from collections.abc import Iterator
 
 from exporter.probes import ProbeResult, StepResult, Trace
+from exporter.probes._mask import excerpt
 
 
 class Run:
-    """One run's steps and trace; every line it shows has `secret` replaced by `<secret>`.
+    """One run's steps and trace (masked by `_mask.masking`, as every kind's).
 
     Every step in `planned` is reported, those that did not run as failed, so that the step
     series of a target neither come nor go (the scheduler does the same for a run it cuts off).
     """
 
-    def __init__(self, trace: Trace | None, planned: list[str], secret: str = "") -> None:
-        self.trace, self.planned, self.secret = trace, planned, secret
+    def __init__(self, trace: Trace | None, planned: list[str]) -> None:
+        self.trace, self.planned = trace, planned
         self.steps: list[StepResult] = []
         self.phase = ""
         self.started = time.perf_counter()
 
     def note(self, line: str) -> None:
         if self.trace:
-            self.trace.add(self.scrub(line))
-
-    def scrub(self, text: str) -> str:
-        return text.replace(self.secret, "<secret>") if self.secret else text
+            self.trace.add(line)
 
     @contextlib.contextmanager
     def step(self, name: str) -> Iterator[None]:
@@ -40,8 +38,7 @@ class Run:
             self.steps.append(StepResult(name, ok, time.perf_counter() - started))
 
     def finish(self, result: ProbeResult) -> ProbeResult:
-        """The result with its steps and a scrubbed detail; the verdict goes to the trace."""
-        result.detail = self.scrub(result.detail)
+        """The result with its steps; the verdict goes to the trace."""
         ran = {step.name for step in self.steps}
         result.steps = self.steps + [
             StepResult(n, False, 0.0) for n in self.planned if n not in ran
@@ -64,6 +61,5 @@ def ms(since: float) -> str:
 
 
 def short(text: str, limit: int = 80) -> str:
-    """`text` on one line, cut to `limit` characters, for quoting queries and values."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """`text` masked, on one line, cut to `limit` characters, for quoting queries and values."""
+    return excerpt(text, limit)

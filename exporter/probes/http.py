@@ -20,8 +20,17 @@ from exporter.jsonpath import compile_path
 from exporter.probes import ProbeResult, Trace
 from exporter.probes._body import check_body
 from exporter.probes._cache import PerSpec
-from exporter.probes._fetch import Failure, TLSContext, configured_headers, follow, ms, new_request
+from exporter.probes._fetch import (
+    Failure,
+    TLSContext,
+    configured_headers,
+    follow,
+    ms,
+    new_request,
+    readable_body,
+)
 from exporter.probes._http_client import Request, Response
+from exporter.probes._mask import masking
 
 Checks = tuple[tuple[BodyCheck, tuple[str | int, ...]], ...]
 
@@ -36,6 +45,7 @@ class _Plan:
     tls: TLSContext
 
 
+@masking
 async def probe(spec: HTTPSpec, trace: Trace | None = None) -> ProbeResult:
     """Run one HTTP check of `spec`; trouble with the target comes back as a failed result."""
     if trace:
@@ -95,7 +105,7 @@ def judge(
             f"status {status}, expected {expected}",
             http_status_code=status,
         )
-    mismatch = check_body(checks, response.body, trace) if checks else None
+    mismatch = check_body(checks, readable_body(response), trace) if checks else None
     if mismatch is not None:
         return ProbeResult.failed(REASON_BODY_MISMATCH, mismatch, http_status_code=status)
     if spec.max_duration is not None and elapsed > spec.max_duration:

@@ -20,8 +20,17 @@ from exporter.config.openapi import OpenAPISpec, split_route
 from exporter.conventions import REASON_ERROR, REASON_OPENAPI_UNAVAILABLE, REASON_ROUTE_MISSING
 from exporter.probes import ProbeResult, StepResult, Trace
 from exporter.probes._cache import PerSpec
-from exporter.probes._fetch import Failure, TLSContext, configured_headers, follow, ms, new_request
+from exporter.probes._fetch import (
+    Failure,
+    TLSContext,
+    configured_headers,
+    follow,
+    ms,
+    new_request,
+    readable_body,
+)
 from exporter.probes._http_client import Header, Request
+from exporter.probes._mask import masking
 
 _PARAMETER = re.compile(r"\{[^}/]*\}")
 
@@ -34,6 +43,7 @@ class _Plan:
     routes: tuple[tuple[str, str, str], ...]  # (route as configured, method key, path shape)
 
 
+@masking
 async def probe(spec: OpenAPISpec, trace: Trace | None = None) -> ProbeResult:
     """Fetch the document and look up every route; each route is a step, present or not."""
     if trace:
@@ -45,7 +55,7 @@ async def probe(spec: OpenAPISpec, trace: Trace | None = None) -> ProbeResult:
         status = response.status
         if not 200 <= status < 300:
             raise Failure(REASON_OPENAPI_UNAVAILABLE, f"{spec.url} answered {status}", status)
-        result = _check(plan, _paths(spec.url, response.body), trace)
+        result = _check(plan, _paths(spec.url, readable_body(response)), trace)
         result.http_status_code = status
     except Failure as failure:
         result = ProbeResult.failed(failure.reason, str(failure), http_status_code=failure.status)

@@ -2,14 +2,20 @@
 
 result = await probe(PostgresSpec.model_validate({"host": "db", "user": "monitor", ...}))
 
+Everything after the login runs in one read-only transaction that is rolled back, with a
+statement timeout of what is left of the run's budget: the server refuses any write, whatever
+the query says, and stops working when the scheduler stops waiting. Both are set in SQL, not
+as startup parameters, which connection poolers such as PgBouncer refuse.
+
 Each run opens its own connection and closes it, also when cancelled (the scheduler's timeout):
 `terminate()` is synchronous, so it is safe in a `finally` that must not await. The password is
-scrubbed from every detail and trace line, whatever the driver puts in its messages.
+masked in every detail and trace line (`_mask.masking`), whatever the driver puts in its messages.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import socket
 import ssl
 import time
@@ -29,11 +35,13 @@ from exporter.conventions import (
     REASON_TLS_ERROR,
     REASON_UNEXPECTED_RESULT,
 )
-from exporter.probes import ProbeResult, Trace
+from exporter.probes import ProbeResult, Trace, remaining_budget
+from exporter.probes._mask import masking
 from exporter.probes._run import Failure, Run, ms, short
 from exporter.probes._tls import client_context
 
 APPLICATION_NAME = "business_exporter"  # what pg_stat_activity shows for the probe's sessions
+DEFAULT_BUDGET = 10.0  # seconds, for a run whose caller set no budget: a target's default timeout
 
 # SQLSTATE classes that mean "no usable session" rather than "this query failed": connection
 # exceptions, operator intervention (shutdown, starting up), insufficient resources.
@@ -53,8 +61,7 @@ class _Session:
 
     def __init__(self, spec: PostgresSpec, trace: Trace | None) -> None:
         self.spec = spec
-        secret = spec.password.reveal() if spec.password is not None else ""
-        self.run = Run(trace, spec.step_names(), secret)
+        self.run = Run(trace, spec.step_names())
         self.connection: asyncpg.Connection | None = None
 
     async def close(self) -> None:
@@ -69,6 +76,7 @@ class _Session:
             self.connection.terminate()
 
 
+@masking
 async def probe(spec: PostgresSpec, trace: Trace | None = None) -> ProbeResult:
     """Log in, run the query and the configured checks; trouble comes back as a failed result."""
     session = _Session(spec, trace)
@@ -95,7 +103,7 @@ async def _run(session: _Session) -> ProbeResult:
         if spec.tenant_isolation is not None:
             with run.step("tenant_isolation"):
                 await _check_isolation(connection, spec.tenant_isolation, run)
-        result = ProbeResult.ok()
+        result = ProbeResult.ok()  # the transaction ends with the session: rolled back
     except Exception as err:  # the target's trouble becomes a reason; CancelledError passes
         reason, detail = _classify(err, spec, run.phase)
         result = ProbeResult.failed(reason, detail)
@@ -116,10 +124,22 @@ async def _connect(spec: PostgresSpec) -> asyncpg.Connection:
     )
 
 
+async def _begin_read_only(connection: asyncpg.Connection, run: Run) -> None:
+    """Open the run's transaction: read-only, each statement cut off when the budget is spent."""
+    budget = remaining_budget()
+    timeout_ms = max(1, math.ceil((DEFAULT_BUDGET if budget is None else budget) * 1000))
+    # One round trip (simple protocol); 0 would mean no timeout at all, hence at least 1 ms.
+    await connection.execute(f"BEGIN READ ONLY; SET LOCAL statement_timeout = {timeout_ms}")
+    run.note(f"in a read-only transaction, statement_timeout {timeout_ms}ms")
+
+
 async def _query(connection: asyncpg.Connection, spec: PostgresSpec, run: Run) -> None:
     with run.step("query"):
+        await _begin_read_only(connection, run)
         started = time.perf_counter()
         row = await connection.fetchrow(spec.query)
+        if not connection.is_in_transaction():  # config validation refuses such a query
+            raise Failure(REASON_QUERY_ERROR, "the query ended the probe's read-only transaction")
         value = row[0] if row is not None and len(row) > 0 else None
         run.note(f"{short(spec.query)} returned {short(repr(value))} in {ms(started)}")
         if not spec.has_expectation:
@@ -171,10 +191,8 @@ async def _check_rls(connection: asyncpg.Connection, check: RLSCheck, run: Run) 
 async def _check_isolation(
     connection: asyncpg.Connection, check: TenantIsolationCheck, run: Run
 ) -> None:
-    """Count, as one tenant, the rows of others; in a read-only transaction that is rolled back."""
+    """Count, as one tenant, the rows of others; the role and setting last until the rollback."""
     acting = f"tenant {check.tenant}" + (f" as role {check.role}" if check.role else "")
-    transaction = connection.transaction(readonly=True)
-    await transaction.start()
     if check.role is not None:
         await _set_role(connection, check.role)
     if check.setting is not None:
@@ -185,7 +203,6 @@ async def _check_isolation(
     for table in check.tables:
         sql = f"SELECT count(*) FROM {_quote_table(table)} WHERE {column}::text IS DISTINCT FROM $1"
         visible[table] = await connection.fetchval(sql, check.tenant)
-    await transaction.rollback()
     breached = [f"{count} in {table}" for table, count in visible.items() if count]
     if breached:
         raise Failure(

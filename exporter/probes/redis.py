@@ -34,13 +34,15 @@ from exporter.conventions import (
     REASON_UNEXPECTED_RESULT,
 )
 from exporter.probes import ProbeResult, Trace
+from exporter.probes._mask import masking
 from exporter.probes._run import Failure, Run, ms
 from exporter.probes._tls import client_context
 
 
+@masking
 async def probe(spec: RedisSpec, trace: Trace | None = None) -> ProbeResult:
     """PING, and the round trip when configured; trouble comes back as a failed result."""
-    run = Run(trace, spec.step_names(), spec.password.reveal() if spec.password else "")
+    run = Run(trace, spec.step_names())
     connection = _connection(spec)
     tls = " over TLS" if spec.tls is not None else ""
     login = f" as {spec.username}" if spec.username else ""

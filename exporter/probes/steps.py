@@ -3,7 +3,8 @@
 Each step is judged as the http probe judges a request; the flow stops at the first step that
 fails. Every configured step is reported on every run (StepResult), the ones a failure kept
 from running as failed with no duration, so `business_probe_step_success` keeps its series.
-Captured values and secret variables never reach a trace, a detail or a log: they are masked.
+Captured values and secret variables never reach a trace, a detail or a log: they join the
+run's mask (exporter/probes/_mask.py) as they are captured.
 
 result = await probe(StepsSpec.model_validate({"steps": [
     {"name": "login", "url": "http://127.0.0.1:8000/api/v1/auth/login", "method": "POST",
@@ -30,8 +31,17 @@ from exporter.jsonpath import MISSING, compile_path, lookup
 from exporter.probes import ProbeResult, StepResult, Trace
 from exporter.probes._cache import PerSpec
 from exporter.probes._cookies import CookieJar
-from exporter.probes._fetch import Failure, TLSContext, configured_headers, follow, ms, new_request
+from exporter.probes._fetch import (
+    Failure,
+    TLSContext,
+    configured_headers,
+    follow,
+    ms,
+    new_request,
+    readable_body,
+)
 from exporter.probes._http_client import Header, Request, Response
+from exporter.probes._mask import current_mask, masking
 from exporter.probes.http import Checks, compile_checks, judge
 
 Path = tuple[str | int, ...]
@@ -53,6 +63,7 @@ class _Plan:
     secret: frozenset[str]  # the variables read from env or a file
 
 
+@masking
 async def probe(spec: StepsSpec, trace: Trace | None = None) -> ProbeResult:
     """Run the steps in order until one fails; every configured step is in `steps`."""
     started = time.perf_counter()
@@ -91,39 +102,20 @@ def _step_plan(step: Step) -> _StepPlan:
 _plan_for = PerSpec(_make_plan)
 
 
-class _Mask:
-    """Replaces secret values with <secret>, longest first, so none shows even in part."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        self._secrets: list[str] = []
-        for secret in secrets:
-            self.add(secret)
-
-    def add(self, secret: str) -> None:
-        if secret and secret not in self._secrets:
-            self._secrets.append(secret)
-            self._secrets.sort(key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "<secret>")
-        return text
-
-
-class _MaskedTrace(Trace):
-    """Holds a step's lines until its captures are known, then masks them into `inner`.
+class _HeldTrace(Trace):
+    """Holds a step's lines until its captures are known, then passes them on to be masked.
 
     The response a value is captured from is traced before the capture: a header it came in
-    would show, were the lines not held back.
+    would show, were the lines masked before the capture joined the run's mask.
     """
 
-    def __init__(self, inner: Trace, mask: _Mask) -> None:
+    def __init__(self, inner: Trace) -> None:
         super().__init__()
         self._inner = inner
-        self._mask = mask
 
     def flush(self) -> None:
-        self._inner.lines.extend(self._mask(line) for line in self.lines)
+        for line in self.lines:
+            self._inner.add(line)
         self.lines.clear()
 
 
@@ -134,9 +126,9 @@ class _Flow:
         self.plan = plan
         self.values = dict(plan.variables)
         self.secret = set(plan.secret)
-        self.mask = _Mask([plan.variables[name] for name in plan.secret])
+        self.mask = current_mask()  # the run's: it masks the trace and the detail
         self.jar = CookieJar()
-        self.trace = _MaskedTrace(trace, self.mask) if trace else None
+        self.trace = _HeldTrace(trace) if trace else None
 
     async def run(self) -> ProbeResult:
         """The steps in order up to the first failure, which is the verdict's."""
@@ -147,9 +139,7 @@ class _Flow:
             done.append(StepResult(plan.step.name, outcome.success, time.perf_counter() - begun))
             verdict.http_status_code = outcome.http_status_code
             if not outcome.success:
-                detail = self.mask(
-                    f'step "{plan.step.name}" ({i + 1} of {count}): {outcome.detail}'
-                )
+                detail = f'step "{plan.step.name}" ({i + 1} of {count}): {outcome.detail}'
                 status = outcome.http_status_code
                 verdict = ProbeResult.failed(outcome.reason, detail, http_status_code=status)
                 break
@@ -231,7 +221,7 @@ class _Flow:
                 value = None if raw is None else raw.decode("latin-1")
                 where = f"header {capture.header}"
             else:
-                document = _parse(response.body) if document is MISSING else document
+                document = _parse(readable_body(response)) if document is MISSING else document
                 value = None if document is _NOT_JSON else _text(lookup(document, path))
                 where = f"json_path {capture.json_path}"
             if not value:

@@ -15,8 +15,10 @@ from exporter.probes import ProbeResult, Trace
 from exporter.probes._cache import PerSpec
 from exporter.probes._fetch import Failure, TLSContext, classify, connect, handshake, ms
 from exporter.probes._http_client import Connection
+from exporter.probes._mask import masking
 
 
+@masking
 async def probe(spec: TCPSpec, trace: Trace | None = None) -> ProbeResult:
     """Connect, maybe shake hands, and hang up; trouble comes back as a failed result."""
     started = time.perf_counter()

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import gzip
+import json
+import re
 import socket
 import threading
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import pytest
 import trustme
@@ -48,6 +54,34 @@ def pytest_asyncio_loop_factories(
     config: pytest.Config, item: pytest.Item
 ) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
     return {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
+
+
+def _deflate_raw(data: bytes) -> bytes:
+    compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+@functools.cache
+def gzip_bomb() -> bytes:
+    """64 KiB of gzip that decode to BOMB_SIZE zero bytes."""
+    return gzip.compress(bytes(BOMB_SIZE), compresslevel=9)
+
+
+BOMB_SIZE = 64 << 20
+DOCUMENT = json.dumps(SAMPLE_JSON).encode()
+# /encoded/{name}: (its Content-Encoding, its body)
+ENCODED: dict[str, tuple[str, Callable[[], bytes]]] = {
+    "gzip": ("gzip", lambda: gzip.compress(DOCUMENT)),
+    "x-gzip": ("x-gzip", lambda: gzip.compress(DOCUMENT)),
+    "deflate": ("deflate", lambda: zlib.compress(DOCUMENT)),  # the zlib format, as RFC 9110 says
+    "deflate-raw": ("deflate", lambda: _deflate_raw(DOCUMENT)),  # what some servers send
+    "gzip-members": ("gzip", lambda: gzip.compress(DOCUMENT[:20]) + gzip.compress(DOCUMENT[20:])),
+    "gzip-corrupt": ("gzip", lambda: gzip.compress(DOCUMENT)[:10] + b"not deflate at all"),
+    "gzip-cut": ("gzip", lambda: gzip.compress(DOCUMENT)[:-12]),
+    "gzip-bomb": ("gzip", gzip_bomb),
+    "br": ("br", lambda: b"\x1b\x2a\x00\x00brotli stands in"),  # never decoded: any bytes do
+    "zstd": ("zstd", lambda: b"(\xb5/\xfdzstd stands in"),
+}
 
 
 @dataclass
@@ -109,8 +143,27 @@ def _app(received: list[Received]) -> Starlette:
         code = int(request.path_params["code"])
         return RedirectResponse(request.query_params.get("to", "/echo"), code)
 
+    async def reflect(request: Request) -> Response:
+        """Quotes the credentials it was sent back in the forms servers echo them in."""
+        sent = request.headers.get("authorization") or request.headers.get("x-api-key", "")
+        encoded = quote(sent, safe="")
+        echoes = {
+            "X-Echo": sent,
+            "X-Echo-Form": quote_plus(sent),
+            "X-Echo-Lower": re.sub("%[0-9A-F]{2}", lambda m: m.group(0).lower(), encoded),
+            "Location": f"/landing?auth={encoded}",
+        }
+        status = int(request.query_params.get("status", "200"))
+        return JSONResponse({"echo": "x" * 40 + sent}, status, headers=echoes)
+
+    async def encoded(request: Request) -> Response:
+        """SAMPLE_JSON in the content coding the path names, sent whether asked for or not."""
+        coding, body = ENCODED[request.path_params["name"]]
+        return Response(body(), headers={"Content-Encoding": coding})
+
     return Starlette(
         routes=[
+            Route("/encoded/{name}", encoded),
             Route("/status/{code:int}", status),
             Route("/echo", echo, methods=["GET", "POST", "PUT", "DELETE"]),
             Route("/json", json_doc),
@@ -120,6 +173,8 @@ def _app(received: list[Received]) -> Starlette:
             Route("/big/{size:int}", big),
             Route("/hops/{n:int}", hops),
             Route("/redirect/{code:int}", redirect, methods=["GET", "POST", "HEAD"]),
+            Route("/reflect", reflect),
+            Route("/landing", text),
         ]
     )
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import gc
 import json
+import tracemalloc
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -155,6 +157,49 @@ async def test_body_larger_than_max_response_bytes(
 ) -> None:
     result = await run(app_server.url + f"/big/{size}", max_response_bytes=1000)
     assert (result.reason, result.http_status_code) == (reason, 200)
+
+
+async def test_a_body_announced_larger_than_the_limit_is_not_read_at_all(
+    raw_server: RawServer,
+) -> None:
+    async def announce(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1099511627776\r\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(3600)  # the terabyte never comes: the probe must not wait for it
+
+    url = await raw_server(announce)
+    async with asyncio.timeout(5):
+        result = await run(url, max_response_bytes=1000)
+    assert (result.reason, result.detail.split(": ", 1)[1]) == (
+        REASON_RESPONSE_TOO_LARGE,
+        "the body's Content-Length 1099511627776 exceeds max_response_bytes (1000)",
+    )
+
+
+async def test_what_a_run_read_of_an_oversized_body_is_freed_with_the_run(
+    raw_server: RawServer,
+) -> None:
+    async def endless(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")  # ends when closed
+        with contextlib.suppress(ConnectionError):
+            while True:
+                writer.write(bytes(64 << 10))
+                await writer.drain()
+
+    url = await raw_server(endless)
+    gc.disable()  # what is freed must be freed by reference counting, not by a later collection
+    tracemalloc.start()
+    try:
+        for _ in range(8):
+            result = await run(url, max_response_bytes=1 << 20)
+            assert result.reason == REASON_RESPONSE_TOO_LARGE
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        gc.enable()
+    assert held < 2 << 20  # not 8 x 1 MiB kept alive by the error's traceback
 
 
 # Body checks

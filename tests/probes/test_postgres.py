@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from exporter.config import parse_config
-from exporter.probes import Trace
+from exporter.demo import database
+from exporter.probes import Trace, time_budget
 from exporter.probes.postgres import probe
 from exporter.scheduler import Scheduler, run_once
 from tests.databases import (
@@ -39,7 +40,8 @@ async def test_a_login_and_a_query_succeed_with_a_step_each(postgres: Postgres) 
     assert trace.lines[0] == f"connecting to 127.0.0.1:{port} database tenants as business_exporter"
     assert trace.lines[1].startswith("connected in ")
     assert "PostgreSQL 15" in trace.lines[1]
-    assert trace.lines[2].startswith("SELECT 1 returned 1 in ")
+    assert trace.lines[2] == "in a read-only transaction, statement_timeout 10000ms"
+    assert trace.lines[3].startswith("SELECT 1 returned 1 in ")
     assert trace.lines[-1].startswith("verdict: success, ")
 
 
@@ -305,4 +307,97 @@ async def test_a_role_the_login_may_not_act_as_is_an_auth_error(postgres: Postgr
     assert (result.reason, result.detail) == (
         "auth_error",
         'cannot act as role postgres: permission denied to set role "postgres"',
+    )
+
+
+# What a probe can do to its target: read, within its budget.
+
+
+@pytest.mark.parametrize(
+    ("query", "refused"),
+    [
+        ("DELETE FROM canary RETURNING 1", "DELETE"),
+        ("WITH gone AS (DELETE FROM canary RETURNING 1) SELECT count(*) FROM gone", "SELECT"),
+        ("UPDATE canary SET id = 2 RETURNING 1", "UPDATE"),
+        ("SELECT nextval('canary_seq')", "nextval()"),
+    ],
+)
+async def test_a_query_that_writes_fails_and_writes_nothing(
+    postgres: Postgres, tenant_database: str, query: str, refused: str
+) -> None:
+    # The login may write to these: only the read-only transaction stands in the way.
+    postgres.server.psql(
+        "CREATE TABLE canary (id int); INSERT INTO canary VALUES (1); CREATE SEQUENCE canary_seq; "
+        f"GRANT ALL ON canary, canary_seq TO {database.MONITOR_USER}",
+        tenant_database,
+    )
+    result = await probe(postgres.parsed(dbname=tenant_database, query=query, expect=1))
+    assert (result.reason, result.detail) == (
+        "query_error",
+        f"query failed: cannot execute {refused} in a read-only transaction (25006)",
+    )
+    assert postgres.server.psql("SELECT id FROM canary", tenant_database).strip() == "1"
+    assert postgres.server.psql("SELECT last_value FROM canary_seq", tenant_database).strip() == "1"
+
+
+async def test_the_statement_timeout_is_what_is_left_of_the_targets_timeout(
+    postgres: Postgres,
+) -> None:
+    spec = postgres.spec(query="SELECT current_setting('statement_timeout')")
+    config = parse_config(target_yaml("db", "postgres", spec, interval="10s", timeout="4s"))
+    trace = Trace()
+    result, _ = await run_once(config.targets[0], trace)
+    assert result.success
+    [line] = [line for line in trace.lines if line.startswith("SELECT current_setting")]
+    setting = int(line.split("returned '")[1].split("ms'")[0])
+    assert 3000 < setting <= 4000  # the 4s less the login
+
+
+async def test_the_server_stops_a_query_when_the_budget_is_spent(postgres: Postgres) -> None:
+    with time_budget(0.3):  # told, but not enforced by the caller: the server must do it
+        result = await probe(postgres.parsed(query="SELECT pg_sleep(30)"))
+    assert (result.reason, result.detail) == (
+        "query_error",
+        "query failed: canceling statement due to statement timeout (57014)",
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT ';' AS semicolon",
+        'SELECT 1 AS "a;b"',
+        "SELECT $$ ; DROP TABLE users $$",
+        "SELECT $body$ $$ ; $$ $body$",
+        "SELECT E'\\\\'",
+        "SELECT 1 -- ; DROP TABLE users",
+        "SELECT 1 /* ; /* nested ; */ DROP TABLE users */",
+        "SELECT 1;",
+        "SELECT 1 ; -- the end",
+    ],
+)
+def test_one_statement_is_what_postgresql_reads_as_one(query: str) -> None:
+    spec = {"host": "127.0.0.1", "user": "x", "query": query}
+    assert parse_config(target_yaml("db", "postgres", spec)).targets[0].postgres is not None
+
+
+async def test_a_query_of_several_statements_is_refused_by_the_server_too(
+    postgres: Postgres,
+) -> None:
+    # Config validation refuses it (tests/probes/test_postgres_config.py); built in code, the
+    # server is the authority: a prepared statement holds one command.
+    spec = postgres.parsed().model_copy(update={"query": "SELECT 1; SELECT 2"})
+    result = await probe(spec)
+    assert (result.reason, result.detail) == (
+        "query_error",
+        "query failed: cannot insert multiple commands into a prepared statement (42601)",
+    )
+
+
+async def test_a_query_that_ends_the_transaction_fails(postgres: Postgres) -> None:
+    spec = postgres.parsed(rls=TABLES).model_copy(update={"query": "COMMIT"})
+    result = await probe(spec)
+    assert (result.reason, result.detail) == (
+        "query_error",
+        "the query ended the probe's read-only transaction",
     )
