@@ -214,10 +214,12 @@ def main() -> int:
         with nginx:
             print_header(load, args.cpu, others)
             for i in range(args.rounds):
-                ours = measure_ours(load, url, args.cpu, Path(tmp))
-                theirs = measure_blackbox(load, url, args.cpu, Path(tmp))
-                rows.append((ours, theirs))
-                print_round(i + 1, ours, theirs)
+                row = (
+                    measure_ours(load, url, args.cpu, Path(tmp)),
+                    measure_blackbox(load, url, args.cpu, Path(tmp)),
+                )
+                rows.append(row)
+                print_round(i + 1, *row)
     ours = [o.cpu_ms_per_probe for o, _ in rows]
     theirs = [t.cpu_ms_per_probe for _, t in rows]
     print(f"\n{'min / median / max':>52}")
