@@ -25,6 +25,8 @@ PROBE_HTTP_STATUS_CODE: Final = "business_probe_http_status_code"
 PROBE_STEP_SUCCESS: Final = "business_probe_step_success"
 PROBE_STEP_DURATION: Final = "business_probe_step_duration_seconds"
 PROBE_INTERVAL: Final = "business_probe_interval_seconds"
+PROBE_HTTP_INFO: Final = "business_probe_http_info"  # always 1; the versions are labels
+PROBE_TLS_EARLIEST_CERT_EXPIRY: Final = "business_probe_tls_earliest_cert_expiry_timestamp_seconds"
 
 # Exporter self-metrics.
 BUILD_INFO: Final = "business_exporter_build_info"
@@ -59,6 +61,8 @@ STATIC_LABELS: Final = (
 LABEL_RESULT: Final = "result"
 LABEL_STEP: Final = "step"
 LABEL_CURRENCY: Final = "currency"
+LABEL_HTTP_VERSION: Final = "http_version"  # HTTP/1.1, HTTP/1.0
+LABEL_TLS_VERSION: Final = "tls_version"  # TLS 1.0 .. TLS 1.3, "other"; empty without TLS
 
 # Labels the generated alerting rules add to a probe's own.
 LABEL_PRIORITY: Final = "priority"
@@ -74,6 +78,8 @@ RESERVED_LABELS: Final = frozenset(
         LABEL_RESULT,
         LABEL_STEP,
         LABEL_CURRENCY,
+        LABEL_HTTP_VERSION,
+        LABEL_TLS_VERSION,
         "le",
         "job",
         "instance",
@@ -210,9 +216,12 @@ ALERT_EXPORTER_ABSENT: Final = "BusinessExporterAbsent"
 ALERT_PROBE_STALE: Final = "BusinessProbeStale"
 ALERT_CONFIG_RELOAD_FAILED: Final = "BusinessExporterConfigReloadFailed"
 ALERT_WATCHDOG: Final = "Watchdog"
+GROUP_CERTIFICATE_EXPIRY: Final = "business_certificate_expiry"
+ALERT_CERTIFICATE_EXPIRY: Final = "BusinessCertificateExpiringSoon"
 RESERVED_ALERT_NAMES: Final = frozenset(
     (
         ALERT_SERVICE_OUTAGE,
+        ALERT_CERTIFICATE_EXPIRY,
         ALERT_EXPORTER_DOWN,
         ALERT_EXPORTER_ABSENT,
         ALERT_PROBE_STALE,

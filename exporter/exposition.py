@@ -19,7 +19,7 @@ from prometheus_client.utils import floatToGoString
 
 from exporter.collector import self_families
 from exporter.config import Target
-from exporter.families import PROBE_FAMILIES, Family, le_text
+from exporter.families import PROBE_FAMILIES, Family, extra_labels, le_text
 from exporter.runtime import Runtime
 from exporter.state import Histogram, TargetState
 
@@ -72,6 +72,13 @@ class _LabelText:
             return self.full[:-1] + ("," if index else ""), "}"
         cut = self.starts[index]
         return self.full[:cut], "," + self.full[cut:]
+
+    def with_extras(self, extras: dict[str, str]) -> str:
+        """The label text with several extra labels (an info family's), in sorted order."""
+        ends = (*(start - 1 for start in self.starts[1:]), len(self.full) - 1)
+        pairs = [(n, self.full[a:b]) for n, a, b in zip(self.names, self.starts, ends, strict=True)]
+        pairs += [(name, f'{name}="{escape(value)}"') for name, value in extras.items()]
+        return "{" + ",".join(pair for _, pair in sorted(pairs)) + "}"
 
 
 _NAME_SETS: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -134,11 +141,15 @@ def _render_slice(
         return
     for state, text in zip(states, texts, strict=False):
         for name, extra, extra_value, value in family.samples(state):
-            if extra:
+            if not extra:
+                lines.append(f"{name}{text.full} {_format(value)}\n")
+            elif isinstance(extra, str):
+                assert isinstance(extra_value, str)
                 before, after = text.around(extra)
                 lines.append(f"{name}{before}{_pair(extra, extra_value)}{after} {_format(value)}\n")
             else:
-                lines.append(f"{name}{text.full} {_format(value)}\n")
+                spliced = text.with_extras(extra_labels(extra, extra_value))
+                lines.append(f"{name}{spliced} {_format(value)}\n")
 
 
 def _render_histograms(

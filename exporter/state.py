@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from exporter.config import Target
 from exporter.conventions import DURATION_BUCKETS, RESULT_SUCCESS
-from exporter.probes import ProbeResult
+from exporter.probes import ProbeResult, Seen
 
 
 @dataclass(slots=True)
@@ -52,12 +52,15 @@ class TargetState:
     last_failure: float | None = None
     last_result: ProbeResult | None = None
     last_duration: float = 0.0
+    seen: Seen | None = None  # of the last run that got a response: kept through runs that did not
     runs: dict[str, int] = field(default_factory=lambda: {RESULT_SUCCESS: 0})
     durations: Histogram = field(default_factory=lambda: Histogram(DURATION_BUCKETS))
 
     def record(self, result: ProbeResult, duration: float, now: float) -> bool:
         """Fold one run in; return True when `failing` changed."""
         self.last_run, self.last_result, self.last_duration = now, result, duration
+        if result.seen is not None:
+            self.seen = result.seen
         self.runs[result.reason] = self.runs.get(result.reason, 0) + 1
         self.durations.observe(duration)
         was_failing = self.failing

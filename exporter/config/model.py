@@ -14,6 +14,7 @@ from exporter.config.postgres import PostgresSpec
 from exporter.config.redis import RedisSpec
 from exporter.config.steps import StepsSpec
 from exporter.config.tcp import TCPSpec
+from exporter.config.tls import CertificateExpiry
 from exporter.config.types import Duration, Labels, Name, ProbeSpec, Severity, StrictModel
 
 # Fields a target takes from `defaults:` when it does not set them itself.
@@ -100,6 +101,8 @@ class Config(StrictModel):
     tiers: dict[Name, Tier] = Field(default_factory=dict)
     tenants: dict[Name, Tenant] = Field(default_factory=dict)
     targets: list[Target] = Field(default_factory=list)
+    # The generated alert on certificates of TLS targets that expire soon.
+    certificate_expiry: CertificateExpiry = Field(default_factory=CertificateExpiry)
     # Alertmanager's side, read by `generate` only (exporter/config/alerting.py).
     receivers: dict[Name, Receiver] = Field(default_factory=dict)
     smtp: Smtp | None = None

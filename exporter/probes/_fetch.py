@@ -12,10 +12,11 @@ import re
 import socket
 import ssl
 import time
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
-from exporter.config import RequestSpec, SecretSource, TLSSettings, reveal
+from exporter.config import BasicAuth, RequestSpec, SecretSource, TLSSettings, reveal
 from exporter.conventions import (
     REASON_CONNECT_ERROR,
     REASON_DNS_ERROR,
@@ -25,7 +26,7 @@ from exporter.conventions import (
     REASON_TLS_ERROR,
     REASON_UNEXPECTED_STATUS,
 )
-from exporter.probes import Trace
+from exporter.probes import Seen, Trace
 from exporter.probes._http_client import (
     Connection,
     Header,
@@ -33,8 +34,10 @@ from exporter.probes._http_client import (
     Response,
     ResponseError,
     ResponseTooLarge,
-    tls_context,
+    tunnel_lines,
 )
+from exporter.probes._peer import earliest_expiry, tls_version_name
+from exporter.probes._tls import TLSFileError, context_for
 
 SENSITIVE = frozenset({"authorization", "cookie", "proxy-authorization", "set-cookie"})
 _FRAMING = frozenset({"content-length", "connection", "transfer-encoding"})  # always ours
@@ -70,13 +73,66 @@ class TLSContext:
 
     def context(self) -> ssl.SSLContext:
         if self._context is None:
-            ca_file = self.settings.ca_file
             try:
-                mtime = ca_file.stat().st_mtime_ns if ca_file else 0
-                self._context = tls_context(self.settings.insecure_skip_verify, ca_file, mtime)
-            except OSError as err:
-                raise Failure(REASON_ERROR, f"cannot load tls.ca_file {ca_file}: {err}") from None
+                self._context = context_for(self.settings)
+            except TLSFileError as err:
+                raise Failure(REASON_ERROR, str(err)) from None
         return self._context
+
+
+_FAMILIES = {"ip4": socket.AF_INET, "ip6": socket.AF_INET6}
+_FAMILY_NAMES: dict[int, str] = {socket.AF_INET: "IPv4", socket.AF_INET6: "IPv6"}
+
+
+@dataclass(frozen=True, slots=True)
+class Proxy:
+    """An HTTP proxy: forwards http:// requests, tunnels https:// ones with CONNECT."""
+
+    host: str
+    port: int
+    headers: tuple[Header, ...]  # Proxy-Authorization, when there are credentials
+    no_proxy: tuple[str, ...]
+
+    @classmethod
+    def of(cls, spec: RequestSpec) -> Proxy | None:
+        if spec.proxy_url is None:
+            return None
+        parts = urlsplit(spec.proxy_url)
+        assert parts.hostname is not None  # RequestSpec checked the URL
+        headers = (
+            ()
+            if spec.proxy_basic_auth is None
+            else (_basic("Proxy-Authorization", spec.proxy_basic_auth),)
+        )
+        return cls(parts.hostname, parts.port or 80, headers, tuple(spec.no_proxy))
+
+    def serves(self, host: str) -> bool:
+        """Whether a request to `host` goes through the proxy: not when no_proxy names it."""
+        host = host.lower()
+        return not any(
+            host == n.lstrip(".") or host.endswith("." + n.lstrip(".")) for n in self.no_proxy
+        )
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+class Connector:
+    """How a spec's requests reach their servers: TLS context, proxy, IP protocol. One per spec."""
+
+    __slots__ = ("families", "proxy", "tls")
+
+    def __init__(self, spec: RequestSpec) -> None:
+        self.tls = TLSContext(spec.tls)
+        self.proxy = Proxy.of(spec)
+        preferred = spec.preferred_ip_protocol
+        if preferred is None:
+            self.families: tuple[int, ...] = (socket.AF_UNSPEC,)
+        else:
+            first = _FAMILIES[preferred]
+            other = socket.AF_INET6 if first == socket.AF_INET else socket.AF_INET
+            self.families = (first, other) if spec.ip_protocol_fallback else (first,)
 
 
 # Building requests.
@@ -90,10 +146,14 @@ def configured_headers(spec: RequestSpec) -> list[Header]:
         if name.lower() not in _FRAMING
     ]
     if spec.basic_auth is not None:
-        auth = f"{spec.basic_auth.username}:{spec.basic_auth.password.reveal()}".encode()
         headers = [h for h in headers if h.name.lower() != "authorization"]
-        headers.append(Header("Authorization", f"Basic {base64.b64encode(auth).decode()}", True))
+        headers.append(_basic("Authorization", spec.basic_auth))
     return headers
+
+
+def _basic(name: str, auth: BasicAuth) -> Header:
+    pair = f"{auth.username}:{auth.password.reveal()}".encode()
+    return Header(name, f"Basic {base64.b64encode(pair).decode()}", True)
 
 
 def new_request(
@@ -121,21 +181,26 @@ async def follow(
     spec: RequestSpec,
     first: Request,
     data: bytes,
-    tls: TLSContext,
+    connector: Connector,
     trace: Trace | None,
     session: Session | None = None,
 ) -> Response:
-    """Send `first` (already encoded as `data`) and follow redirects as `spec` allows."""
-    request, hops = first, 0
+    """Send `first` (already encoded as `data`) and follow redirects as `spec` allows.
+
+    The final response's `cert_expiry` is the earliest of every hop's.
+    """
+    request, hops, expiry = first, 0, None
     while True:
         if session is not None:
             request = session.prepare(request)
             data = request.encode()
-        response = await fetch(request, data, tls, spec.max_response_bytes, trace)
+        response = await fetch(request, data, connector, spec.max_response_bytes, trace)
+        expiry = earlier(expiry, response.cert_expiry)
         if session is not None:
             session.store(request, response)
         location = response.header(b"location") if response.status in _REDIRECTS else None
         if not spec.follow_redirects or location is None:
+            response.cert_expiry = expiry
             return response
         target = urljoin(request.url, location.decode("latin-1").strip())
         if hops == spec.max_redirects:
@@ -163,32 +228,107 @@ def _redirect(request: Request, status: int, url: str, server_name: str | None) 
     return new_request(url, method, headers, body, request.json, server_name)
 
 
+def earlier(a: float | None, b: float | None) -> float | None:
+    """The earlier of two times, either of which may be unknown."""
+    return b if a is None else a if b is None else min(a, b)
+
+
+def seen(response: Response, cert_expiry: float | None = None) -> Seen:
+    """What `response` came over, with an expiry seen earlier in the run folded in."""
+    expiry = earlier(cert_expiry, response.cert_expiry)
+    return Seen(f"HTTP/{response.version}", response.tls_version, expiry)
+
+
 async def fetch(
-    request: Request, data: bytes, tls: TLSContext, max_body: int, trace: Trace | None
+    request: Request, data: bytes, connector: Connector, max_body: int, trace: Trace | None
 ) -> Response:
     """One request on a fresh connection: the response, or Failure naming what went wrong."""
     connection: Connection | None = None
+    proxy = connector.proxy
+    if proxy is not None and not proxy.serves(request.host):
+        proxy = None
+    # Whom a failure is about: the proxy, until a tunnel reaches the target.
+    where = (
+        (request.host, request.port, "") if proxy is None else (proxy.host, proxy.port, "proxy ")
+    )
     try:
-        connection = await connect(request.host, request.port, trace)
+        connection = await connect(where[0], where[1], trace, connector.families)
+        if proxy is not None and request.tls:
+            await _tunnel(connection, proxy, request, trace)
+            where = (request.host, request.port, "")
         if request.tls:
-            await handshake(connection, tls.context(), request.server_name, trace)
-        return await _exchange(connection, request, data, max_body, trace)
+            await handshake(connection, connector.tls.context(), request.server_name, trace)
+        proxied = proxy.headers if proxy is not None and not request.tls else None
+        if proxied is not None:
+            data = request.encode(proxied)
+        response = await _exchange(connection, request, data, max_body, trace, proxied)
+        _note_tls(response, connection)
+        return response
     except Exception as err:  # the target's trouble becomes a reason; CancelledError passes
-        raise classify(err, request.host, request.port) from None
+        raise classify(err, *where) from None
     finally:
         if connection is not None:
             connection.close()
 
 
-async def connect(host: str, port: int, trace: Trace | None) -> Connection:
-    """Resolve and connect; the caller closes the connection."""
+async def connect(
+    host: str, port: int, trace: Trace | None, families: tuple[int, ...] = (socket.AF_UNSPEC,)
+) -> Connection:
+    """Resolve (to the families in order, the next when one has no address) and connect."""
     if trace:
-        trace.add(f"resolving and connecting to {host}:{port}")
+        trace.add(f"resolving and connecting to {host}:{port}{_preference(families)}")
     started = time.perf_counter()
-    connection = await Connection.open(host, port)
+    for i, family in enumerate(families):
+        try:
+            connection = await Connection.open(host, port, family)
+            break
+        except socket.gaierror as err:
+            if family == socket.AF_UNSPEC:
+                raise
+            name, why = _FAMILY_NAMES[family], err.strerror or err
+            if i + 1 == len(families):
+                detail = f"cannot resolve {host} to an {name} address: {why}"
+                raise Failure(REASON_DNS_ERROR, detail) from None
+            if trace:
+                trace.add(f"no {name} address for {host} ({why}): trying the other protocol")
     if trace:
         trace.add(f"connected to {connection.peer()} in {ms(started)}")
     return connection
+
+
+def _preference(families: tuple[int, ...]) -> str:
+    if families[0] == socket.AF_UNSPEC:
+        return ""
+    names = " then ".join(_FAMILY_NAMES[f] for f in families)
+    return f" ({names})"
+
+
+async def _tunnel(
+    connection: Connection, proxy: Proxy, request: Request, trace: Trace | None
+) -> None:
+    """Ask the proxy for a tunnel to the request's host; Failure when it refuses."""
+    host = f"[{request.host}]" if ":" in request.host else request.host
+    authority = f"{host}:{request.port}"
+    if trace:
+        for line in tunnel_lines(authority, proxy.headers, mask=True):
+            trace.add(f"> {line}")
+    head = "\r\n".join(tunnel_lines(authority, proxy.headers)) + "\r\n\r\n"
+    answer = await connection.exchange(head.encode(), max_body=0, head=True)
+    if trace:
+        trace.add(f"< HTTP/{answer.version} {answer.status} {answer.reason}")
+    if not 200 <= answer.status < 300:
+        refusal = f"{answer.status} {answer.reason}".strip()
+        raise Failure(
+            REASON_CONNECT_ERROR,
+            f"proxy {proxy.address} refused a tunnel to {authority}: {refusal}",
+        )
+
+
+def _note_tls(response: Response, connection: Connection) -> None:
+    tls = connection.tls_object()
+    if tls is not None:
+        response.tls_version = tls_version_name(tls)
+        response.cert_expiry = earliest_expiry(tls)
 
 
 async def handshake(
@@ -213,10 +353,15 @@ def _certificate(cert: dict[str, Any] | None) -> str:
 
 
 async def _exchange(
-    connection: Connection, request: Request, data: bytes, max_body: int, trace: Trace | None
+    connection: Connection,
+    request: Request,
+    data: bytes,
+    max_body: int,
+    trace: Trace | None,
+    proxy: tuple[Header, ...] | None = None,
 ) -> Response:
     if trace:
-        for line in request.head_lines(mask=True):
+        for line in request.head_lines(mask=True, proxy=proxy):
             trace.add(f"> {line}")
         if request.body is not None:
             trace.add(f"> ({len(request.body)} bytes of body)")
@@ -248,13 +393,16 @@ def readable_body(response: Response) -> bytes:
     return response.body
 
 
-def classify(err: Exception, host: str, port: int) -> Failure:
-    """Name what went wrong with the target in the bounded reason vocabulary."""
-    where = f"{host}:{port}"
+def classify(err: Exception, host: str, port: int, what: str = "") -> Failure:
+    """Name what went wrong with the target in the bounded reason vocabulary.
+
+    `what` ("proxy ") says that host:port is the proxy the request went through.
+    """
+    where = f"{what}{host}:{port}"
     if isinstance(err, Failure):
         return err
     if isinstance(err, socket.gaierror):
-        return Failure(REASON_DNS_ERROR, f"cannot resolve {host}: {err.strerror or err}")
+        return Failure(REASON_DNS_ERROR, f"cannot resolve {what}{host}: {err.strerror or err}")
     if isinstance(err, ssl.SSLCertVerificationError):
         return Failure(
             REASON_TLS_ERROR, f"certificate of {where} not accepted: {err.verify_message}"

@@ -26,5 +26,5 @@ def test_a_context_is_made_once_per_ca_file_and_again_when_the_file_changes(
 
 def test_an_unreadable_ca_file_is_a_failed_run(tmp_path: Path) -> None:
     tls = ClientTLS.model_construct(ca_file=tmp_path / "gone.pem", insecure_skip_verify=False)
-    with pytest.raises(Failure, match=r"cannot read tls\.ca_file"):
+    with pytest.raises(Failure, match=r"cannot load tls\.ca_file"):
         client_context(tls)
