@@ -61,7 +61,7 @@ async def test_an_ipv6_only_target_is_reached_by_falling_back_from_ipv4() -> Non
 
 async def test_without_fallback_a_target_lacking_the_preferred_protocol_fails() -> None:
     async with server_on("::1") as port:
-        fields = {"preferred_ip_protocol": "ip4", "ip_protocol_fallback": False}
+        fields: dict[str, Any] = {"preferred_ip_protocol": "ip4", "ip_protocol_fallback": False}
         result = await run(f"http://[::1]:{port}/", **fields)
         assert result.reason == REASON_DNS_ERROR
         assert result.detail.startswith("cannot resolve ::1 to an IPv4 address: ")
@@ -73,7 +73,7 @@ async def test_without_fallback_a_target_lacking_the_preferred_protocol_fails() 
 async def test_preferring_ipv6_for_an_ipv4_only_name(fallback: bool, reason: str) -> None:
     async with server_on("127.0.0.1") as port:
         trace = Trace()
-        fields = {"preferred_ip_protocol": "ip6", "ip_protocol_fallback": fallback}
+        fields: dict[str, Any] = {"preferred_ip_protocol": "ip6", "ip_protocol_fallback": fallback}
         result = await run(f"http://localhost:{port}/", trace, **fields)
         assert result.reason == reason
         if fallback:
