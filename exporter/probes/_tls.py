@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import ssl
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +72,22 @@ def _cached_context(key: ContextKey) -> ssl.SSLContext:
     return tls_context(key)
 
 
+def _bound_versions(context: ssl.SSLContext, low: str | None, high: str | None) -> None:
+    if high is not None:
+        context.maximum_version = TLS_VERSIONS[high]
+    if low is None:
+        return
+    if TLS_VERSIONS[low] < ssl.TLSVersion.TLSv1_2:
+        # Asked for by name, for a server that has nothing newer: OpenSSL 3 refuses TLS 1.0
+        # and 1.1 at its default security level, and Python deprecates them. This context only.
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = TLS_VERSIONS[low]
+    else:
+        context.minimum_version = TLS_VERSIONS[low]
+
+
 def tls_context(key: ContextKey) -> ssl.SSLContext:
     """A new client context as `key` says; TLSFileError for a file that does not load."""
     if key.insecure:
@@ -82,10 +99,7 @@ def tls_context(key: ContextKey) -> ssl.SSLContext:
             context = ssl.create_default_context(cafile=key.ca_file)
         except (OSError, ssl.SSLError) as err:
             raise TLSFileError(f"cannot load tls.ca_file {key.ca_file}: {err}") from None
-    if key.min_version is not None:
-        context.minimum_version = TLS_VERSIONS[key.min_version]
-    if key.max_version is not None:
-        context.maximum_version = TLS_VERSIONS[key.max_version]
+    _bound_versions(context, key.min_version, key.max_version)
     if key.cert_file is not None:
         try:
             load_client_certificate(context, key.cert_file, key.key_file)

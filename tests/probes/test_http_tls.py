@@ -14,6 +14,7 @@ import os
 import socket
 import ssl
 import threading
+import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,8 +58,15 @@ def _server_context(
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     certificate.configure_cert(context)
     for name, version in versions.items():
-        setattr(context, name, version)
+        if version < ssl.TLSVersion.TLSv1_2:  # a server from before TLS 1.2, as some still are
+            context.set_ciphers("DEFAULT:@SECLEVEL=0")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            setattr(context, name, version)
     return context
+
+
+_OLD_SERVER = {"minimum_version": ssl.TLSVersion.TLSv1, "maximum_version": ssl.TLSVersion.TLSv1}
 
 
 @contextlib.asynccontextmanager
@@ -231,6 +239,8 @@ async def test_a_client_key_removed_after_the_config_loaded_fails_the_run(tmp_pa
             REASON_TLS_ERROR,
             None,
         ),
+        (_OLD_SERVER, {}, REASON_TLS_ERROR, None),
+        (_OLD_SERVER, {"min_version": "TLS10"}, RESULT_SUCCESS, "TLS 1.0"),
         (
             {"minimum_version": ssl.TLSVersion.TLSv1_2, "maximum_version": ssl.TLSVersion.TLSv1_2},
             {"min_version": "TLS12", "max_version": "TLS12"},

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from pydantic import ValidationError
 
 from exporter.config import HTTPSpec
 from exporter.config.steps import StepsSpec
@@ -251,3 +252,30 @@ async def test_a_proxy_that_is_down_is_a_connect_error_naming_the_proxy(
         REASON_CONNECT_ERROR,
         f"connection refused by proxy 127.0.0.1:{closed_port}",
     )
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"proxy_url": "http://monitor:pw@proxy:3128"},
+            "must not hold credentials: use proxy_basic_auth with env or file",
+        ),
+        ({"proxy_url": "socks5://proxy:1080"}, "must be an http://host:port URL of a proxy"),
+        ({"proxy_url": "http://proxy:3128/path"}, "must be an http://host:port URL of a proxy"),
+        ({"no_proxy": ["internal"]}, "proxy_basic_auth and no_proxy go with proxy_url"),
+        (
+            {"proxy_url": "http://proxy:3128", "no_proxy": ["http://x"]},
+            "must hold host names, .domains or IPs",
+        ),
+        (
+            {"proxy_url": "http://proxy:3128", "headers": {"Proxy-Authorization": "x"}},
+            "Proxy-Authorization is set from proxy_basic_auth",
+        ),
+    ],
+)
+def test_proxy_settings_that_cannot_work_are_refused(fields: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        HTTPSpec.model_validate({"url": "https://api.test/", **fields})
+    assert message in str(raised.value)
+    assert ":pw@" not in str(raised.value).split("input_value")[0]
