@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # docker-compose (1.29) only validates docker-compose.yml offline in the tests: no engine runs.
-DEBIAN_PACKAGES := prometheus prometheus-alertmanager redis-server postgresql docker-compose
+# libnss-wrapper resolves a test's own host names (tests/probes/test_http_ip.py: IPv4 and IPv6).
+DEBIAN_PACKAGES := prometheus prometheus-alertmanager redis-server postgresql docker-compose \
+	libnss-wrapper
 BENCH_PACKAGES := nginx-light prometheus-blackbox-exporter
 
 .PHONY: demo test lint typecheck unit deps lock system-deps bench-deps bench bundle clean
