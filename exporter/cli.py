@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import socket
 import sys
 from pathlib import Path
 
@@ -42,11 +43,18 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the probes and serve /metrics")
     serve.add_argument("--config", required=True, type=Path)
     serve.add_argument("--listen", default=DEFAULT_LISTEN, help="HOST:PORT (default %(default)s)")
-    serve.add_argument(
+    shard = serve.add_mutually_exclusive_group()
+    shard.add_argument(
         "--shard",
         type=_shard,
         metavar="I/N",
-        help="probe only replica I's share of the targets, of N replicas (a stable name hash)",
+        help="probe only replica I's share of the targets, of N replicas (rendezvous hashing)",
+    )
+    shard.add_argument(
+        "--shard-from-hostname",
+        type=int,
+        metavar="N",
+        help="the same, I taken from the ordinal a StatefulSet pod's host name ends in, plus 1",
     )
     serve.add_argument(
         "--max-concurrent-probes", type=int, default=500, help="global limit (default %(default)s)"
@@ -152,13 +160,18 @@ def _load(path: Path, *, offline: bool = False, isolated: bool = False) -> Confi
 def _serve(args: argparse.Namespace) -> int:
     from exporter.serve import serve
 
+    shard = args.shard
+    if args.shard_from_hostname is not None:
+        try:
+            shard = Shard.from_hostname(socket.gethostname(), args.shard_from_hostname)
+        except ValueError as err:
+            print(f"--shard-from-hostname: {err}", file=sys.stderr)
+            return EXIT_CONFIG
     config = _load(args.config, isolated=True)
     if config is None:
         return EXIT_CONFIG
     host, _, port = args.listen.rpartition(":")
-    serve(
-        config, args.config, host or "127.0.0.1", int(port), args.max_concurrent_probes, args.shard
-    )
+    serve(config, args.config, host or "127.0.0.1", int(port), args.max_concurrent_probes, shard)
     return EXIT_OK
 
 
