@@ -55,11 +55,12 @@ bench: bench-deps
 	$(BIN)/python bench/probe_cost.py
 
 # The committed bundle (prometheus/, rules/, alertmanager/, grafana/) from the reference config,
-# and what docker-compose.yml mounts besides (deploy/compose/); a test fails when either is
-# stale. Generating reads no secret.
+# what docker-compose.yml mounts besides (deploy/compose/) and the Kubernetes kit
+# (deploy/kubernetes/); a test fails when any is stale. Generating reads no secret.
 bundle: deps
 	$(BIN)/business-exporter generate --config examples/marketedge.yaml --out .
 	$(BIN)/python -m exporter.generate.compose
+	$(BIN)/python -m exporter.generate.kubernetes.kit
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
