@@ -241,6 +241,8 @@ def kubectl_decoded(path: Path) -> dict[str, Any]:
 
 def lost_in(ours: Any, theirs: Any, at: str = "") -> list[str]:
     """Where `theirs` lacks or changed a value `ours` has: a field kubectl dropped or retyped."""
+    if theirs is _MISSING:
+        return [f"{at}: dropped"]
     if isinstance(ours, dict):
         if not isinstance(theirs, dict):
             return [f"{at}: not an object"]
