@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # docker-compose (1.29) only validates docker-compose.yml offline in the tests: no engine runs.
-DEBIAN_PACKAGES := prometheus prometheus-alertmanager redis-server postgresql docker-compose
+# kubectl (the machine image's, from Google's apt repository) builds and decodes the Kubernetes
+# kit offline in the tests: no cluster runs.
+DEBIAN_PACKAGES := prometheus prometheus-alertmanager redis-server postgresql docker-compose kubectl
 BENCH_PACKAGES := nginx-light prometheus-blackbox-exporter
 
 .PHONY: demo test lint typecheck unit deps lock system-deps bench-deps bench bundle clean
