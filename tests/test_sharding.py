@@ -133,7 +133,8 @@ def test_serve_takes_its_shard_from_the_pod_host_name(tmp_path: Path) -> None:
     )
     try:
         mine = {n for n in targets if Shard(2, 2).owns(n)}
-        wait_for(lambda: probed(port) == mine, what="the second shard's targets to run")
+        # An interpreter and its config parser start first: slow on a loaded machine.
+        wait_for(lambda: probed(port) == mine, timeout=60, what="the second shard's targets to run")
     finally:
         process.terminate()
         process.wait(timeout=10)
