@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # docker-compose (1.29) only validates docker-compose.yml offline in the tests: no engine runs.
+# kubectl builds and decodes the Kubernetes kit offline in the tests (no cluster runs). It is not
+# listed: Debian does not package it, and these machines come with it.
 DEBIAN_PACKAGES := prometheus prometheus-alertmanager redis-server postgresql docker-compose
 BENCH_PACKAGES := nginx-light prometheus-blackbox-exporter
 
@@ -55,11 +57,12 @@ bench: bench-deps
 	$(BIN)/python bench/probe_cost.py
 
 # The committed bundle (prometheus/, rules/, alertmanager/, grafana/) from the reference config,
-# and what docker-compose.yml mounts besides (deploy/compose/); a test fails when either is
-# stale. Generating reads no secret.
+# what docker-compose.yml mounts besides (deploy/compose/) and the Kubernetes kit
+# (deploy/kubernetes/); a test fails when any is stale. Generating reads no secret.
 bundle: deps
 	$(BIN)/business-exporter generate --config examples/marketedge.yaml --out .
 	$(BIN)/python -m exporter.generate.compose
+	$(BIN)/python -m exporter.generate.kubernetes.kit
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

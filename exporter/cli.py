@@ -5,15 +5,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from exporter import __version__
 from exporter.config import Config, ConfigError, load_config, parse_duration
 from exporter.config.isolated import load_config_isolated
 from exporter.generate.grafana_provisioning import GrafanaOptions
+from exporter.generate.kubernetes.options import KubernetesOptions, check_namespace, parse_label
 from exporter.generate.prometheus import PrometheusOptions
 from exporter.sharding import Shard
+
+if TYPE_CHECKING:
+    from exporter.generate.bundle import BundleOptions, Written
+    from exporter.generate.kubernetes.kit import Kit
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 DEFAULT_LISTEN = "127.0.0.1:9117"
@@ -42,11 +49,18 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the probes and serve /metrics")
     serve.add_argument("--config", required=True, type=Path)
     serve.add_argument("--listen", default=DEFAULT_LISTEN, help="HOST:PORT (default %(default)s)")
-    serve.add_argument(
+    shard = serve.add_mutually_exclusive_group()
+    shard.add_argument(
         "--shard",
         type=_shard,
         metavar="I/N",
-        help="probe only replica I's share of the targets, of N replicas (a stable name hash)",
+        help="probe only replica I's share of the targets, of N replicas (rendezvous hashing)",
+    )
+    shard.add_argument(
+        "--shard-from-hostname",
+        type=int,
+        metavar="N",
+        help="the same, I taken from the ordinal a StatefulSet pod's host name ends in, plus 1",
     )
     serve.add_argument(
         "--max-concurrent-probes",
@@ -66,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--config", required=True, type=Path)
     generate.add_argument("--out", required=True, type=Path, help="the bundle directory")
     _bundle_options(generate)
+    _kubernetes_options(generate)
     generate.set_defaults(run=_generate)
 
     probe = sub.add_parser("probe", help="run one target once and show each step")
@@ -120,6 +135,85 @@ def _bundle_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _kubernetes_options(parser: argparse.ArgumentParser) -> None:
+    kube = parser.add_argument_group("Kubernetes (prometheus-operator)")
+    kube.add_argument(
+        "--kubernetes",
+        action="store_true",
+        help="also write DIR/kubernetes/: PrometheusRules, ServiceMonitor, AlertmanagerConfig, "
+        "dashboard ConfigMaps and the exporter's StatefulSet (`kubectl apply -k`)",
+    )
+    defaults = KubernetesOptions()
+    kube.add_argument(
+        "--namespace",
+        type=_namespace,
+        default=defaults.namespace,
+        help="of the exporter, its ServiceMonitor and PrometheusRules (default %(default)s)",
+    )
+    for flag, what in (
+        ("--alertmanager-namespace", "Alertmanager"),
+        ("--grafana-namespace", "Grafana"),
+    ):
+        kube.add_argument(flag, type=_namespace, help=f"{what}'s (default: --namespace)")
+    for flag, selector in (
+        ("--rule-label", "the Prometheus' ruleSelector"),
+        ("--monitor-label", "the Prometheus' serviceMonitorSelector"),
+        ("--alertmanager-config-label", "the Alertmanager's alertmanagerConfigSelector"),
+    ):
+        kube.add_argument(
+            flag, type=_label, action="append", default=[], metavar="KEY=VALUE",
+            help=f"a label {selector} matches (repeat for more)",
+        )  # fmt: skip
+    kube.add_argument(
+        "--replicas",
+        type=_positive,
+        default=defaults.replicas,
+        help="exporter pods, each probing its shard of the targets (default %(default)s)",
+    )
+    kube.add_argument(
+        "--image", default=defaults.image, help="the exporter's (default %(default)s)"
+    )
+    kube.add_argument(
+        "--kubernetes-prometheus-url",
+        default=defaults.prometheus_url,
+        help="Prometheus as Grafana reaches it in the cluster (default %(default)s)",
+    )
+
+
+def _kubernetes(args: argparse.Namespace) -> KubernetesOptions:
+    return KubernetesOptions(
+        namespace=args.namespace,
+        alertmanager_namespace=args.alertmanager_namespace or "",
+        grafana_namespace=args.grafana_namespace or "",
+        rule_labels=tuple(args.rule_label),
+        monitor_labels=tuple(args.monitor_label),
+        alertmanager_config_labels=tuple(args.alertmanager_config_label),
+        replicas=args.replicas,
+        image=args.image,
+        prometheus_url=args.kubernetes_prometheus_url,
+    )
+
+
+def _label(value: str) -> tuple[str, str]:
+    try:
+        return parse_label(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _namespace(value: str) -> str:
+    try:
+        return check_namespace(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, not {value!r}")
+    return int(value)
+
+
 def _shard(value: str) -> Shard:
     try:
         return Shard.parse(value)
@@ -154,13 +248,18 @@ def _load(path: Path, *, offline: bool = False, isolated: bool = False) -> Confi
 def _serve(args: argparse.Namespace) -> int:
     from exporter.serve import serve
 
+    shard = args.shard
+    if args.shard_from_hostname is not None:
+        try:
+            shard = Shard.from_hostname(socket.gethostname(), args.shard_from_hostname)
+        except ValueError as err:
+            print(f"--shard-from-hostname: {err}", file=sys.stderr)
+            return EXIT_CONFIG
     config = _load(args.config, isolated=True)
     if config is None:
         return EXIT_CONFIG
     host, _, port = args.listen.rpartition(":")
-    serve(
-        config, args.config, host or "127.0.0.1", int(port), args.max_concurrent_probes, args.shard
-    )
+    serve(config, args.config, host or "127.0.0.1", int(port), args.max_concurrent_probes, shard)
     return EXIT_OK
 
 
@@ -191,21 +290,46 @@ def _generate(args: argparse.Namespace) -> int:
         args.evaluation_interval,
     )
     grafana = GrafanaOptions(args.prometheus_url, args.grafana_dashboards_path)
+    options = BundleOptions(prometheus, grafana, args.notify_to or "")
     try:
-        files = build(config, BundleOptions(prometheus, grafana, args.notify_to or ""))
+        files = build(config, options)
     except RoutingError as err:
         print(f"{args.config}: the Alertmanager routing tree is wrong:\n{err}", file=sys.stderr)
         return EXIT_FAILED
-    done = write(files, args.out)
+    kit = _kubernetes_kit(args, config, options) if args.kubernetes else None
+    if args.kubernetes and kit is None:
+        return EXIT_FAILED
+    _report(args.out, write(files, args.out))
+    if kit is not None:
+        from exporter.generate.kubernetes.kit import DIR, OWNED_DIRS
+
+        _report(args.out / DIR, write(kit.files, args.out, OWNED_DIRS))
+        for line in kit.warnings:
+            print(f"warning: {line}", file=sys.stderr)
+    for line in routing_warnings(config):  # `check` fails on these
+        print(f"warning: {line}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _kubernetes_kit(args: argparse.Namespace, config: Config, options: BundleOptions) -> Kit | None:
+    from exporter.generate.kubernetes.kit import kubernetes_files
+    from exporter.generate.kubernetes.meta import KubernetesError
+
+    try:
+        text = args.config.read_text(encoding="utf-8")
+        return kubernetes_files(config, text, _kubernetes(args), options)
+    except KubernetesError as err:
+        print(f"{args.config}: cannot deploy to Kubernetes: {err}", file=sys.stderr)
+        return None
+
+
+def _report(out: Path, done: Written) -> None:
     print(
-        f"{args.out}: {len(done.written)} files written, {len(done.unchanged)} unchanged, "
+        f"{out}: {len(done.written)} files written, {len(done.unchanged)} unchanged, "
         f"{len(done.removed)} stale files removed"
     )
     for path in done.removed:
         print(f"  removed {path}")
-    for line in routing_warnings(config):  # `check` fails on these
-        print(f"warning: {line}", file=sys.stderr)
-    return EXIT_OK
 
 
 def _probe(args: argparse.Namespace) -> int:
