@@ -15,6 +15,9 @@ from exporter.config.model import Config
 from exporter.config.references import check_references
 from exporter.yamlsource import Problem
 
+EMPTY = "the config is empty: it must list at least one target"
+NO_TARGETS = "must list at least one target: with none, nothing is probed and no alert can fire"
+
 
 class ConfigError(Exception):
     """A config that cannot be used, with every problem found in it."""
@@ -38,7 +41,10 @@ def parse_config(text: str, source: str = "<config>", *, offline: bool = False) 
     problems = list(doc.problems)
     if problems and doc.data is None:
         raise ConfigError(problems, source)
-    expansion = tenants.expand({} if doc.data is None else doc.data, doc)
+    if doc.data is None:
+        raise ConfigError([Problem("", EMPTY)], source)
+    expansion = tenants.expand(doc.data, doc)
+    problems += _no_targets(doc)
     problems += expansion.problems
     problems += _duplicate_names(expansion, doc)
     try:
@@ -65,6 +71,12 @@ def load_config(path: str | Path, *, offline: bool = False) -> Config:
     except OSError as err:
         raise ConfigError([Problem("", f"cannot read config: {err.strerror}")], str(path)) from None
     return parse_config(text, str(path), offline=offline)
+
+
+def _no_targets(doc: yamlsource.Document) -> list[Problem]:
+    if not isinstance(doc.data, dict) or doc.data.get("targets", []) != []:
+        return []  # other shapes are pydantic's to report
+    return [Problem("targets", NO_TARGETS, doc.line_of(("targets",)))]
 
 
 def _by_line(problems: list[Problem]) -> list[Problem]:
