@@ -10,6 +10,7 @@ from pathlib import Path
 
 from exporter.config import Config, ConfigError
 from exporter.config.isolated import load_config_isolated
+from exporter.config.limits import DEFAULT_LIMITS, ConfigLimits
 from exporter.heap import HeapSettler, settle_delay
 from exporter.scheduler import Scheduler
 from exporter.sharding import Shard
@@ -27,11 +28,13 @@ class Runtime:
         max_concurrency: int = 500,
         shard: Shard | None = None,
         adjust: Callable[[Config], Config] | None = None,
+        limits: ConfigLimits = DEFAULT_LIMITS,
     ) -> None:
         """`adjust` is applied to every reloaded config, as its caller did to `config`."""
         self.config = config
         self.config_path = config_path
         self.shard = shard
+        self.limits = limits
         self._adjust = adjust
         self.scheduler = Scheduler(max_concurrency)
         self.last_reload_successful = True
@@ -57,7 +60,7 @@ class Runtime:
         if self.config_path is None:
             return ConfigError([], "<no config file>")
         async with self._reloading:  # one at a time, applied in the order they were asked
-            return self._apply(await asyncio.to_thread(_load, self.config_path))
+            return self._apply(await asyncio.to_thread(_load, self.config_path, self.limits))
 
     def reload_soon(self) -> None:
         """Reload from a signal handler: run reload() as a task that is kept until it ends."""
@@ -110,11 +113,12 @@ def _warn_if_undersized(config: Config, limit: int) -> None:
         )
 
 
-def _load(path: Path) -> Config | ConfigError:
+def _load(path: Path, limits: ConfigLimits) -> Config | ConfigError:
     # Parsing a large config takes seconds and peaks at several times the memory the config
-    # keeps: it runs in a child process, waited for in a worker thread so that the event
-    # loop keeps starting probes meanwhile, and comes back here as a value.
+    # keeps: it runs in a child process, under the limits' time and memory, waited for in a
+    # worker thread so that the event loop keeps starting probes meanwhile, and comes back
+    # here as a value. Never parsed here: nothing could stop a parse in this thread.
     try:
-        return load_config_isolated(path)
+        return load_config_isolated(path, limits, in_process_fallback=False)
     except ConfigError as err:
         return err

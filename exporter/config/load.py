@@ -11,7 +11,9 @@ from exporter import yamlsource
 from exporter.config import tenants
 from exporter.config.alerting_refs import check_alerting
 from exporter.config.compact import compact
+from exporter.config.limits import DEFAULT_LIMITS, ConfigLimits
 from exporter.config.model import Config
+from exporter.config.reading import read_text
 from exporter.config.references import check_references
 from exporter.yamlsource import Problem
 
@@ -64,12 +66,22 @@ def parse_config(text: str, source: str = "<config>", *, offline: bool = False) 
     return compact(config)
 
 
-def load_config(path: str | Path, *, offline: bool = False) -> Config:
-    """Read and parse a config file (see parse_config for `offline`)."""
+def load_config(
+    path: str | Path,
+    *,
+    offline: bool = False,
+    limits: ConfigLimits = DEFAULT_LIMITS,
+) -> Config:
+    """Read and parse a config file (see parse_config for `offline`).
+
+    Only `limits.max_size` applies here; see limits.py for the parse's time and memory.
+    """
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text, problems = read_text(Path(path), limits)
     except OSError as err:
         raise ConfigError([Problem("", f"cannot read config: {err.strerror}")], str(path)) from None
+    if problems:
+        raise ConfigError(problems, str(path))
     return parse_config(text, str(path), offline=offline)
 
 
