@@ -40,7 +40,9 @@ class Runtime:
         self.last_reload_successful = True
         self.last_reload_success_timestamp = time.time()
         self.reloads = {"success": 0, "failure": 0}
-        self._reloading = asyncio.Lock()
+        self._latest: asyncio.Task[ConfigError | None] | None = None  # running or queued
+        self._queued: asyncio.Task[ConfigError | None] | None = None  # not yet reading
+        self.reloads_waiting = 0  # callers of reload() waiting for its outcome
         self._pending: set[asyncio.Task[ConfigError | None]] = set()
         self._heap = HeapSettler()
 
@@ -56,17 +58,36 @@ class Runtime:
         await self.scheduler.stop()
 
     async def reload(self) -> ConfigError | None:
-        """Read the config file again and apply it; on error keep the old one and say why."""
+        """Read the config file again and apply it; on error keep the old one and say why.
+
+        Reloads run one at a time. Requests that arrive while one runs share a single
+        reload queued behind it, which reads the file after all of them were made: however
+        many arrive, one parser process runs and at most one more waits.
+        """
         if self.config_path is None:
             return ConfigError([], "<no config file>")
-        async with self._reloading:  # one at a time, applied in the order they were asked
-            return self._apply(await asyncio.to_thread(_load, self.config_path, self.limits))
+        if self._queued is None:
+            self._queued = asyncio.create_task(self._reload_after(self._latest, self.config_path))
+            self._latest = self._queued
+        self.reloads_waiting += 1
+        try:  # shielded: a client that goes away cancels its wait, not the reload others share
+            return await asyncio.shield(self._queued)
+        finally:
+            self.reloads_waiting -= 1
 
     def reload_soon(self) -> None:
         """Reload from a signal handler: run reload() as a task that is kept until it ends."""
         task = asyncio.get_running_loop().create_task(self.reload())
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
+
+    async def _reload_after(
+        self, previous: asyncio.Task[ConfigError | None] | None, path: Path
+    ) -> ConfigError | None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        self._queued = None  # from here on the file may already be read: later requests queue
+        return self._apply(await asyncio.to_thread(_load, path, self.limits))
 
     def _apply(self, loaded: Config | ConfigError) -> ConfigError | None:
         if isinstance(loaded, ConfigError):
