@@ -186,12 +186,13 @@ def _load(
     *,
     offline: bool = False,
     isolated: bool = False,
+    only_target: str | None = None,
 ) -> Config | None:
     path, limits = args.config, _limits(args)
     try:
         if isolated:  # for a long-running process: the parse's memory peak stays in a child
             return load_config_isolated(path, limits)
-        return load_config_bounded(path, limits, offline=offline)
+        return load_config_bounded(path, limits, offline=offline, only_target=only_target)
     except ConfigError as err:
         print(f"{path}: invalid config:\n{err}", file=sys.stderr)
         return None
@@ -264,7 +265,7 @@ def _probe(args: argparse.Namespace) -> int:
     from exporter.probes import Trace
     from exporter.scheduler import run_once
 
-    config = _load(args)
+    config = _load(args, only_target=args.name)  # the other targets' secrets are not needed
     if config is None:
         return EXIT_CONFIG
     target = config.target(args.name)

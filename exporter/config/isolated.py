@@ -77,11 +77,12 @@ def load_config_bounded(
     limits: ConfigLimits = DEFAULT_LIMITS,
     *,
     offline: bool = False,
+    only_target: str | None = None,
 ) -> Config:
     """load_config(path) in this process, under the limits' time and memory (see bounded)."""
     try:
         with bounded(limits):
-            return load_config(path, offline=offline, limits=limits)
+            return load_config(path, offline=offline, only_target=only_target, limits=limits)
     except ParseTimeout:
         raise ConfigError([limits.timeout_problem()], str(path)) from None
     except MemoryError:
