@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from exporter import __version__
-from exporter.config import Config, ConfigError, load_config, parse_duration
-from exporter.config.isolated import load_config_isolated
+from exporter.config import Config, ConfigError, parse_duration
+from exporter.config.isolated import load_config_bounded, load_config_isolated
+from exporter.config.limits import ConfigLimits, format_size, parse_size
 from exporter.generate.grafana_provisioning import GrafanaOptions
 from exporter.generate.kubernetes.options import KubernetesOptions, check_namespace, parse_label
 from exporter.generate.prometheus import PrometheusOptions
@@ -47,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="run the probes and serve /metrics")
-    serve.add_argument("--config", required=True, type=Path)
+    _config_arguments(serve)
     serve.add_argument("--listen", default=DEFAULT_LISTEN, help="HOST:PORT (default %(default)s)")
     shard = serve.add_mutually_exclusive_group()
     shard.add_argument(
@@ -70,21 +71,21 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
 
     check = sub.add_parser("check", help="validate a config file, and a bundle with promtool")
-    check.add_argument("--config", required=True, type=Path)
+    _config_arguments(check)
     check.add_argument(
         "--bundle", type=Path, default=None, help="a generated bundle DIR to run promtool over"
     )
     check.set_defaults(run=_check)
 
     generate = sub.add_parser("generate", help="write the Prometheus bundle: config, rules, tests")
-    generate.add_argument("--config", required=True, type=Path)
+    _config_arguments(generate)
     generate.add_argument("--out", required=True, type=Path, help="the bundle directory")
     _bundle_options(generate)
     _kubernetes_options(generate)
     generate.set_defaults(run=_generate)
 
     probe = sub.add_parser("probe", help="run one target once and show each step")
-    probe.add_argument("--config", required=True, type=Path)
+    _config_arguments(probe)
     probe.add_argument("name")
     probe.set_defaults(run=_probe)
 
@@ -98,6 +99,36 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=_demo)
     return parser
+
+
+def _config_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, type=Path)
+    defaults = ConfigLimits()
+    parser.add_argument(
+        "--config-max-size",
+        type=_size,
+        default=defaults.max_size,
+        metavar="SIZE",
+        help=f"refuse a larger config file (default {format_size(defaults.max_size)})",
+    )
+    parser.add_argument(
+        "--config-parse-timeout",
+        type=_seconds,
+        default=defaults.parse_timeout,
+        metavar="DURATION",
+        help="stop a parse that takes longer (default 1m)",
+    )
+    parser.add_argument(
+        "--config-parse-memory",
+        type=_size,
+        default=defaults.parse_memory,
+        metavar="SIZE",
+        help=f"stop a parse that needs more memory (default {format_size(defaults.parse_memory)})",
+    )
+
+
+def _limits(args: argparse.Namespace) -> ConfigLimits:
+    return ConfigLimits(args.config_max_size, args.config_parse_timeout, args.config_parse_memory)
 
 
 def _bundle_options(parser: argparse.ArgumentParser) -> None:
@@ -228,18 +259,36 @@ def _http_url(value: str) -> str:
 
 
 def _duration(value: str) -> str:
-    try:
-        parse_duration(value)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
+    _seconds(value)
     return value
 
 
-def _load(path: Path, *, offline: bool = False, isolated: bool = False) -> Config | None:
+def _seconds(value: str) -> float:
+    try:
+        return parse_duration(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _size(value: str) -> int:
+    try:
+        return parse_size(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _load(
+    args: argparse.Namespace,
+    *,
+    offline: bool = False,
+    isolated: bool = False,
+    only_target: str | None = None,
+) -> Config | None:
+    path, limits = args.config, _limits(args)
     try:
         if isolated:  # for a long-running process: the parse's memory peak stays in a child
-            return load_config_isolated(path)
-        return load_config(path, offline=offline)
+            return load_config_isolated(path, limits)
+        return load_config_bounded(path, limits, offline=offline, only_target=only_target)
     except ConfigError as err:
         print(f"{path}: invalid config:\n{err}", file=sys.stderr)
         return None
@@ -255,17 +304,25 @@ def _serve(args: argparse.Namespace) -> int:
         except ValueError as err:
             print(f"--shard-from-hostname: {err}", file=sys.stderr)
             return EXIT_CONFIG
-    config = _load(args.config, isolated=True)
+    config = _load(args, isolated=True)
     if config is None:
         return EXIT_CONFIG
     host, _, port = args.listen.rpartition(":")
-    serve(config, args.config, host or "127.0.0.1", int(port), args.max_concurrent_probes, shard)
+    serve(
+        config,
+        args.config,
+        host or "127.0.0.1",
+        int(port),
+        args.max_concurrent_probes,
+        shard,
+        limits=_limits(args),
+    )
     return EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:
     # Checking a bundle needs no secrets; checking a config alone asks "would serve start?".
-    config = _load(args.config, offline=args.bundle is not None)
+    config = _load(args, offline=args.bundle is not None)
     if config is None:
         return EXIT_CONFIG
     print(f"{args.config}: OK, {len(config.targets)} targets")
@@ -280,7 +337,7 @@ def _generate(args: argparse.Namespace) -> int:
     from exporter.generate.alertmanager import RoutingError, routing_warnings
     from exporter.generate.bundle import BundleOptions, build, write
 
-    config = _load(args.config, offline=True)
+    config = _load(args, offline=True)
     if config is None:
         return EXIT_CONFIG
     prometheus = PrometheusOptions(
@@ -336,7 +393,7 @@ def _probe(args: argparse.Namespace) -> int:
     from exporter.probes import Trace
     from exporter.scheduler import run_once
 
-    config = _load(args.config)
+    config = _load(args, only_target=args.name)  # the other targets' secrets are not needed
     if config is None:
         return EXIT_CONFIG
     target = config.target(args.name)

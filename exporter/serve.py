@@ -9,6 +9,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from exporter.config import Config
+from exporter.config.limits import DEFAULT_LIMITS, ConfigLimits
 from exporter.runtime import Runtime
 from exporter.server import create_app
 from exporter.sharding import Shard
@@ -21,9 +22,10 @@ def serve(
     port: int,
     max_concurrency: int | None = None,
     shard: Shard | None = None,
+    limits: ConfigLimits = DEFAULT_LIMITS,
 ) -> None:
     """Serve until interrupted. SIGHUP and POST /-/reload reload the config file."""
-    runtime = Runtime(config, config_path, max_concurrency, shard)
+    runtime = Runtime(config, config_path, max_concurrency, shard, limits=limits)
     server = uvicorn.Server(uvicorn_config(create_app(runtime), host, port))
     server.run()
 

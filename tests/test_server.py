@@ -170,7 +170,7 @@ def test_health_and_readiness(exporter: tuple[str, Path]) -> None:
 
 async def test_not_ready_until_the_scheduler_runs(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
-    path.write_text("targets: []\n")
+    path.write_text("targets:\n" + target("login", "http://127.0.0.1:1/"))
     app = create_app(Runtime(load_config(path), path))
     transport = httpx.ASGITransport(app=app)  # no lifespan: the scheduler never starts
     async with httpx.AsyncClient(transport=transport, base_url="http://exporter") as client:

@@ -14,7 +14,15 @@ from exporter.config.postgres import PostgresSpec
 from exporter.config.redis import RedisSpec
 from exporter.config.steps import StepsSpec
 from exporter.config.tcp import TCPSpec
-from exporter.config.types import Duration, Labels, Name, ProbeSpec, Severity, StrictModel
+from exporter.config.types import (
+    Duration,
+    Interval,
+    Labels,
+    Name,
+    ProbeSpec,
+    Severity,
+    StrictModel,
+)
 
 # Fields a target takes from `defaults:` when it does not set them itself.
 INHERITED = ("interval", "timeout", "failure_threshold", "success_threshold", "tenant", "tier")
@@ -22,7 +30,7 @@ KINDS = ("http", "openapi", "steps", "tcp", "postgres", "redis")
 
 
 class Defaults(StrictModel):
-    interval: Duration = 30.0
+    interval: Interval = 30.0
     timeout: Duration = 10.0
     failure_threshold: int = Field(default=2, ge=1)
     success_threshold: int = Field(default=2, ge=1)
@@ -44,7 +52,7 @@ class Target(StrictModel):
     tier: str = ""
     labels: Labels = Field(default_factory=dict)
     revenue_at_risk: RevenueAtRisk | None = None
-    interval: Duration = 30.0
+    interval: Interval = 30.0
     timeout: Duration = 10.0
     failure_threshold: int = Field(default=2, ge=1)
     success_threshold: int = Field(default=2, ge=1)

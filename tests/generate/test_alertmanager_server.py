@@ -152,6 +152,11 @@ COMPONENT = "zebra_admin_access / admin / zebra_associates"
 TITLE = "[FIRING:1] P1 ZebraAdminFailure | zebra_opportunity | tenant zebra_associates"
 
 
+ONE_TARGET = """targets:
+  - {name: login, severity: info, context: ops, service: auth, http: {url: "http://127.0.0.1:1/"}}
+"""
+
+
 @pytest.fixture
 def single_route(tmp_path: Path) -> Iterator[tuple[str, WebhookSink, SmtpSink]]:
     """Alertmanager with one route to a Slack, a PagerDuty and an email receiver, all sinks."""
@@ -164,7 +169,7 @@ def single_route(tmp_path: Path) -> Iterator[tuple[str, WebhookSink, SmtpSink]]:
             .replace("KEY_FILE", str(tmp_path / "pagerduty.key"))
             .replace("SINK", sink.url)
         )
-        config = parse_config(text + "targets: []\n", offline=True)
+        config = parse_config(text + ONE_TARGET, offline=True)
         with alertmanager(write_alertmanager(config, tmp_path / "bundle")) as url:
             yield url, sink, mail
 
