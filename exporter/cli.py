@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--max-concurrent-probes", type=int, default=500, help="global limit (default %(default)s)"
     )
+    _web_options(serve)
     serve.set_defaults(run=_serve)
 
     check = sub.add_parser("check", help="validate a config file, and a bundle with promtool")
@@ -81,6 +82,39 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=_demo)
     return parser
+
+
+def _web_options(parser: argparse.ArgumentParser) -> None:
+    from exporter.web import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PENDING_PROBES
+
+    parser.add_argument(
+        "--web.config.file",
+        dest="web_config_file",
+        type=Path,
+        metavar="FILE",
+        help="TLS and basic auth for every endpoint, in Prometheus' exporter-toolkit format",
+    )
+    parser.add_argument(
+        "--web.enable-lifecycle",
+        dest="web_enable_lifecycle",
+        action="store_true",
+        help="allow POST /-/reload (SIGHUP always reloads)",
+    )
+    parser.add_argument(
+        "--web.max-connections",
+        dest="web_max_connections",
+        metavar="N",
+        type=_positive,
+        default=DEFAULT_MAX_CONNECTIONS,
+        help="open connections at most; more are closed at once (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-pending-probes",
+        metavar="N",
+        type=_positive,
+        default=DEFAULT_MAX_PENDING_PROBES,
+        help="/probe runs waiting or running at most; more get 429 (default %(default)s)",
+    )
 
 
 def _bundle_options(parser: argparse.ArgumentParser) -> None:
@@ -125,6 +159,16 @@ def _shard(value: str) -> Shard:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number above 0, not {value!r}")
+    return number
+
+
 def _http_url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise argparse.ArgumentTypeError(f"must be an http:// or https:// URL, not {value!r}")
@@ -150,14 +194,31 @@ def _load(path: Path, *, offline: bool = False, isolated: bool = False) -> Confi
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from exporter.serve import serve
+    from exporter.serve import WebOptions, serve
+    from exporter.web.config import WebConfigError, load_web_config
 
+    security = None
+    if args.web_config_file is not None:
+        try:
+            security = load_web_config(args.web_config_file)
+        except WebConfigError as err:
+            print(f"{args.web_config_file}: invalid web config:\n{err}", file=sys.stderr)
+            return EXIT_CONFIG
     config = _load(args.config, isolated=True)
     if config is None:
         return EXIT_CONFIG
     host, _, port = args.listen.rpartition(":")
+    web = WebOptions(
+        security, args.web_enable_lifecycle, args.web_max_connections, args.max_pending_probes
+    )
     serve(
-        config, args.config, host or "127.0.0.1", int(port), args.max_concurrent_probes, args.shard
+        config,
+        args.config,
+        host or "127.0.0.1",
+        int(port),
+        args.max_concurrent_probes,
+        args.shard,
+        web,
     )
     return EXIT_OK
 

@@ -11,8 +11,10 @@ from pathlib import Path
 from exporter.config import Config, ConfigError
 from exporter.config.isolated import load_config_isolated
 from exporter.heap import HeapSettler, settle_delay
+from exporter.ondemand import OnDemandProbes
 from exporter.scheduler import Scheduler
 from exporter.sharding import Shard
+from exporter.web import DEFAULT_MAX_PENDING_PROBES
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,8 @@ class Runtime:
         max_concurrency: int = 500,
         shard: Shard | None = None,
         adjust: Callable[[Config], Config] | None = None,
+        *,
+        max_pending_probes: int = DEFAULT_MAX_PENDING_PROBES,
     ) -> None:
         """`adjust` is applied to every reloaded config, as its caller did to `config`."""
         self.config = config
@@ -34,6 +38,7 @@ class Runtime:
         self.shard = shard
         self._adjust = adjust
         self.scheduler = Scheduler(max_concurrency)
+        self.on_demand = OnDemandProbes(self.scheduler, max_pending_probes)
         self.last_reload_successful = True
         self.last_reload_success_timestamp = time.time()
         self.reloads = {"success": 0, "failure": 0}
@@ -50,6 +55,7 @@ class Runtime:
 
     async def stop(self) -> None:
         self._heap.thaw()
+        await self.on_demand.stop()
         await self.scheduler.stop()
 
     async def reload(self) -> ConfigError | None:
