@@ -98,19 +98,6 @@ class WebConfigModel(_Strict):
     http_server_config: HTTPServerConfig = HTTPServerConfig()
     basic_auth_users: dict[str, str] = {}
 
-    @field_validator("basic_auth_users")
-    @classmethod
-    def _bcrypt_hashes(cls, users: dict[str, str]) -> dict[str, str]:
-        for user, hashed in users.items():
-            if not user or ":" in user:
-                raise ValueError(f"user {user!r}: a basic-auth user name is not empty, has no ':'")
-            if not _BCRYPT.match(str(hashed)):
-                raise ValueError(
-                    f"user {user!r}: not a bcrypt hash (expected $2b$<cost>$..., 60 characters; "
-                    "make one with `htpasswd -nBC 10 \"\" | tr -d ':\\n'`)"
-                )
-        return users
-
 
 @dataclass(frozen=True)
 class WebSecurity:
@@ -149,12 +136,14 @@ def parse_web_config(text: str, directory: Path, source: str = "<web config>") -
     if not isinstance(data, dict):
         problems.append(Problem("", "a web config is a mapping", doc.line_of(())))
         raise WebConfigError(problems, source)
+    problems += _empty_sections(data, doc)
     problems += _unsupported(data, doc)
     try:
         model = WebConfigModel.model_validate(data)
     except ValidationError as err:
         problems += _from_pydantic(err, doc)
         raise WebConfigError(problems, source) from None
+    problems += _user_problems(model.basic_auth_users, doc)
     context = None
     if model.tls_server_config is not None:
 
@@ -168,6 +157,34 @@ def parse_web_config(text: str, directory: Path, source: str = "<web config>") -
     users = {user: hashed.encode() for user, hashed in model.basic_auth_users.items()}
     headers = model.http_server_config.headers.model_dump(by_alias=True)
     return WebSecurity(context, users, tuple((k, v) for k, v in headers.items() if v), source)
+
+
+def _empty_sections(data: dict[str, Any], doc: yamlsource.Document) -> list[Problem]:
+    """A section left empty (its lines commented out, say) must not turn security off."""
+    problems = []
+    for key in ("tls_server_config", "http_server_config", "basic_auth_users"):
+        if key in data and data[key] is None:
+            del data[key]
+            message = "empty: fill it in, or remove the key"
+            problems.append(Problem(key, message, doc.line_of((key,))))
+    return problems
+
+
+def _user_problems(users: dict[str, str], doc: yamlsource.Document) -> list[Problem]:
+    problems = []
+    for user, hashed in users.items():
+        path = ("basic_auth_users", user)
+        if not user or ":" in user:
+            message = "a basic-auth user name is not empty and has no ':'"
+        elif not _BCRYPT.match(hashed):
+            message = (
+                "not a bcrypt hash ($2b$, $2y$ or $2a$, a cost, 53 characters); make one with "
+                "`htpasswd -nBC 10 \"\" | tr -d ':\\n'`"
+            )
+        else:
+            continue
+        problems.append(Problem(yamlsource.format_path(path), message, doc.line_of(path)))
+    return problems
 
 
 def _unsupported(data: dict[str, Any], doc: yamlsource.Document) -> list[Problem]:

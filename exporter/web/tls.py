@@ -96,7 +96,13 @@ def _file(directory: Path, name: str | None) -> Path:
     return directory / (name or "")  # an absolute name stays as it is
 
 
+_REASONS = {
+    "KEY_VALUES_MISMATCH": "the key is not the certificate's",
+    "NO_CERTIFICATE_OR_CRL_FOUND": "no PEM certificate in it",
+}
+
+
 def _reason(err: ssl.SSLError | OSError) -> str:
-    if isinstance(err, ssl.SSLError) and err.reason:
-        return str(err.reason)
+    if isinstance(err, ssl.SSLError):
+        return _REASONS.get(str(err.reason), "not a PEM certificate and key that OpenSSL reads")
     return err.strerror or str(err)
