@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # docker-compose (1.29) only validates docker-compose.yml offline in the tests: no engine runs.
-DEBIAN_PACKAGES := prometheus prometheus-alertmanager redis-server postgresql docker-compose
+# openssl runs deploy/web/init.sh; systemd brings systemd-analyze, which checks the unit offline.
+DEBIAN_PACKAGES := prometheus prometheus-alertmanager redis-server postgresql docker-compose openssl systemd
 BENCH_PACKAGES := nginx-light prometheus-blackbox-exporter
 
 .PHONY: demo test lint typecheck unit deps lock system-deps bench-deps bench bundle clean
