@@ -11,7 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from exporter.scheduler import Scheduler
 from tests.servers import async_wait_for, hung_server
+from tests.test_scheduler import config, target
 from tests.web.conftest import exporter, exporter_config
 
 
@@ -114,3 +116,35 @@ async def test_beyond_the_pending_bound_probe_answers_429_with_retry_after(
     assert _metric(metrics, "business_exporter_probe_requests_rejected_total") == 2
     assert _metric(metrics, "business_exporter_max_pending_probe_runs") == 2
     assert runtime.on_demand.pending == 0
+
+
+async def test_a_request_that_leaves_the_line_takes_no_slot() -> None:
+    scheduler = Scheduler(max_concurrency=1)
+    with hung_server() as (url, accepted):
+        first, second = config(
+            target("a", url, interval="1s", timeout="300ms"), target("b", url)
+        ).targets
+        running = asyncio.ensure_future(scheduler.run_now(first))
+        await async_wait_for(lambda: scheduler.in_flight == 1, "the first run")
+        waiting = asyncio.ensure_future(scheduler.run_now(second))
+        await asyncio.sleep(0)  # in line for the only slot
+        waiting.cancel()
+        result, _ = await running
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+    assert result.reason == "timeout"
+    assert scheduler.in_flight == 0
+    assert len(accepted) == 1
+
+
+async def test_a_slot_granted_to_a_request_that_has_gone_is_given_back() -> None:
+    scheduler = Scheduler(max_concurrency=1)
+    (never,) = config(target("never", "http://127.0.0.1:1/")).targets
+    scheduler.in_flight = 1  # a run holds the only slot
+    waiting = asyncio.ensure_future(scheduler.run_now(never))
+    await asyncio.sleep(0)  # in line
+    scheduler._free_slot()  # that run ends: the slot goes to the one in line...
+    waiting.cancel()  # ...whose request is cancelled before it can start
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert scheduler.in_flight == 0
