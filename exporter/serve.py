@@ -18,7 +18,7 @@ from exporter.server import create_app
 from exporter.sharding import Shard
 from exporter.web import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PENDING_PROBES
 from exporter.web.config import WebSecurity
-from exporter.web.listener import BoundedHttpProtocol
+from exporter.web.listener import BoundedHttpProtocol, limit_concurrency
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def uvicorn_config(
         loop=loop,
         http=BoundedHttpProtocol,
         ws="none",
-        limit_concurrency=max_connections,
+        limit_concurrency=limit_concurrency(max_connections),
         ssl_context_factory=None if ssl_context is None else (lambda *_: ssl_context),
         server_header=False,
         access_log=False,

@@ -89,7 +89,7 @@ def test_prometheus_scrapes_the_exporter_as_compose_sets_them_up(tmp_path: Path)
         url = f"http://127.0.0.1:{prometheus_port}/api/v1/query?" + urllib.parse.urlencode(
             {"query": query}
         )
-        wait_for(lambda: _results(url), timeout=30, what="Prometheus to scrape the exporter")
+        wait_for(lambda: _results(url), timeout=90, what="Prometheus to scrape the exporter")
         # and nobody else gets in without the password
         password = (web / "scrape-password").read_text()
         https = f"https://127.0.0.1:{port}/metrics"

@@ -19,6 +19,7 @@ from tests.web.conftest import exporter, exporter_config
 
 MAX_CONNECTIONS = 40
 MAX_PROBES = 3
+START = 60  # seconds for `serve` to listen, on a busy machine
 
 
 def _open_fds(pid: int) -> int:
@@ -34,7 +35,7 @@ def served(config: Path) -> Iterator[tuple[int, int]]:
     argv += ["--web.max-connections", str(MAX_CONNECTIONS)]
     with subprocess.Popen(argv) as process:
         try:
-            wait_for(lambda: _accepts(port), what="the exporter to listen")
+            wait_for(lambda: _accepts(port), START, what="the exporter to listen")
             yield process.pid, port
         finally:
             process.terminate()
