@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 # docker-compose (1.29) only validates docker-compose.yml offline in the tests: no engine runs.
 # kubectl builds and decodes the Kubernetes kit offline in the tests (no cluster runs). It is not
 # listed: Debian does not package it, and these machines come with it.
-DEBIAN_PACKAGES := prometheus prometheus-alertmanager redis-server postgresql docker-compose
+# openssl runs deploy/web/init.sh; systemd brings systemd-analyze, which checks the unit offline.
+DEBIAN_PACKAGES := prometheus prometheus-alertmanager redis-server postgresql docker-compose openssl systemd
 BENCH_PACKAGES := nginx-light prometheus-blackbox-exporter
 
 .PHONY: demo test lint typecheck unit deps lock system-deps bench-deps bench bundle clean

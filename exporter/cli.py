@@ -68,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="global limit (default: from the config, room for every target to hang at once)",
     )
+    _web_options(serve)
     serve.set_defaults(run=_serve)
 
     check = sub.add_parser("check", help="validate a config file, and a bundle with promtool")
@@ -129,6 +130,39 @@ def _config_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _limits(args: argparse.Namespace) -> ConfigLimits:
     return ConfigLimits(args.config_max_size, args.config_parse_timeout, args.config_parse_memory)
+
+
+def _web_options(parser: argparse.ArgumentParser) -> None:
+    from exporter.web import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PENDING_PROBES
+
+    parser.add_argument(
+        "--web.config.file",
+        dest="web_config_file",
+        type=Path,
+        metavar="FILE",
+        help="TLS and basic auth for every endpoint, in Prometheus' exporter-toolkit format",
+    )
+    parser.add_argument(
+        "--web.enable-lifecycle",
+        dest="web_enable_lifecycle",
+        action="store_true",
+        help="allow POST /-/reload (SIGHUP always reloads)",
+    )
+    parser.add_argument(
+        "--web.max-connections",
+        dest="web_max_connections",
+        metavar="N",
+        type=_positive,
+        default=DEFAULT_MAX_CONNECTIONS,
+        help="open connections at most; more are closed at once (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-pending-probes",
+        metavar="N",
+        type=_positive,
+        default=DEFAULT_MAX_PENDING_PROBES,
+        help="/probe runs waiting or running at most; more get 429 (default %(default)s)",
+    )
 
 
 def _bundle_options(parser: argparse.ArgumentParser) -> None:
@@ -295,7 +329,8 @@ def _load(
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from exporter.serve import serve
+    from exporter.serve import WebOptions, serve
+    from exporter.web.config import WebConfigError, load_web_config
 
     shard = args.shard
     if args.shard_from_hostname is not None:
@@ -304,10 +339,20 @@ def _serve(args: argparse.Namespace) -> int:
         except ValueError as err:
             print(f"--shard-from-hostname: {err}", file=sys.stderr)
             return EXIT_CONFIG
+    security = None
+    if args.web_config_file is not None:
+        try:
+            security = load_web_config(args.web_config_file)
+        except WebConfigError as err:
+            print(f"{args.web_config_file}: invalid web config:\n{err}", file=sys.stderr)
+            return EXIT_CONFIG
     config = _load(args, isolated=True)
     if config is None:
         return EXIT_CONFIG
     host, _, port = args.listen.rpartition(":")
+    web = WebOptions(
+        security, args.web_enable_lifecycle, args.web_max_connections, args.max_pending_probes
+    )
     serve(
         config,
         args.config,
@@ -315,6 +360,7 @@ def _serve(args: argparse.Namespace) -> int:
         int(port),
         args.max_concurrent_probes,
         shard,
+        web,
         limits=_limits(args),
     )
     return EXIT_OK

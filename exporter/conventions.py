@@ -36,6 +36,10 @@ PROBES_IN_FLIGHT: Final = "business_exporter_probes_in_flight"
 MAX_CONCURRENT_PROBES: Final = "business_exporter_max_concurrent_probes"
 SCHEDULER_LAG: Final = "business_exporter_scheduler_lag_seconds"
 MISSED_RUNS: Final = "business_exporter_missed_runs"  # counter
+PROBE_REQUESTS_IN_FLIGHT: Final = "business_exporter_probe_requests_in_flight"
+PROBE_RUNS_PENDING: Final = "business_exporter_probe_runs_pending"
+MAX_PENDING_PROBE_RUNS: Final = "business_exporter_max_pending_probe_runs"
+PROBE_REQUESTS_REJECTED: Final = "business_exporter_probe_requests_rejected"  # counter
 
 # Static labels every probe series carries, in exposition order.
 LABEL_PROBE: Final = "probe"

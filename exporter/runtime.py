@@ -14,8 +14,10 @@ from exporter.config import Config, ConfigError
 from exporter.config.isolated import load_config_isolated
 from exporter.config.limits import DEFAULT_LIMITS, ConfigLimits
 from exporter.heap import HeapSettler, settle_delay
+from exporter.ondemand import OnDemandProbes
 from exporter.scheduler import Scheduler
 from exporter.sharding import Shard
+from exporter.web import DEFAULT_MAX_PENDING_PROBES
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,8 @@ class Runtime:
         shard: Shard | None = None,
         adjust: Callable[[Config], Config] | None = None,
         limits: ConfigLimits = DEFAULT_LIMITS,
+        *,
+        max_pending_probes: int = DEFAULT_MAX_PENDING_PROBES,
     ) -> None:
         """`adjust` is applied to every reloaded config, as its caller did to `config`.
 
@@ -47,6 +51,7 @@ class Runtime:
             raise_open_files_limit()
             max_concurrency = default_concurrency(self._select(config))
         self.scheduler = Scheduler(max_concurrency)
+        self.on_demand = OnDemandProbes(self.scheduler, max_pending_probes)
         self.last_reload_successful = True
         self.last_reload_success_timestamp = time.time()
         self.reloads = {"success": 0, "failure": 0}
@@ -65,6 +70,7 @@ class Runtime:
 
     async def stop(self) -> None:
         self._heap.thaw()
+        await self.on_demand.stop()
         await self.scheduler.stop()
 
     async def reload(self) -> ConfigError | None:

@@ -60,7 +60,7 @@ def exporter(
         + target("zebra_missing", f"{api}/missing")
     )
     runtime = Runtime(load_config(path), path)
-    with serve_app(create_app(runtime)) as base:
+    with serve_app(create_app(runtime, enable_lifecycle=True)) as base:
         yield base, path
 
 
