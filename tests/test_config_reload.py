@@ -76,7 +76,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     path = tmp_path / "config.yaml"
     path.write_text(config(OLD))
     runtime = Runtime(load_config(path), path, limits=LIMITS)
-    with serve_app(create_app(runtime)) as base:
+    with serve_app(create_app(runtime, enable_lifecycle=True)) as base:
         yield Served(path, base, runtime)
 
 
