@@ -32,17 +32,25 @@ def detection_seconds(target: Target) -> float:
 
 def hold_seconds(config: Config, targets: Iterable[Target]) -> float:
     """How long a could-not-check alert of these targets waits for their dependencies to be
-    detected: the longest dependency detection, less the earliest the target itself can turn
-    failing ((failure_threshold - 1) intervals after the fault)."""
+    detected: the longest detection of a dependency whose alert can mute it, less the earliest
+    the target itself can turn failing ((failure_threshold - 1) intervals after the fault)."""
     closure = all_dependencies(config)
     hold = 0.0
     for target in targets:
         soonest = (target.failure_threshold - 1) * target.interval
         for name in closure.get(target.name, ()):
             dependency = config.target(name)
-            if dependency is not None and dependency.alert:
+            if _can_mute(config, dependency, target):
+                assert dependency is not None
                 hold = max(hold, detection_seconds(dependency) - soonest)
     return hold
+
+
+def _can_mute(config: Config, dependency: Target | None, target: Target) -> bool:
+    """Whether the dependency has an alert, as severe as the target's or more."""
+    if dependency is None or dependency.alert not in config.alerts:
+        return False
+    return target.severity in quieter(dependency.severity)
 
 
 def quieter(severity: str) -> tuple[str, ...]:

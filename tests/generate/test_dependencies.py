@@ -101,6 +101,9 @@ def test_a_check_that_cannot_run_waits_for_its_dependencies_to_be_detected() -> 
     )
     assert hold_seconds(patient, [t for t in patient.targets if t.name == "isolation"]) == 0
     assert hold_seconds(config, [t for t in config.targets if t.name == "db"]) == 0
+    # A quieter dependency cannot mute it: nothing to wait for.
+    quiet = parse_config(CONFIG.replace("db_down: {severity: emergency", "db_down: {severity: low"))
+    assert hold_seconds(quiet, [t for t in quiet.targets if t.name == "isolation"]) == 0
 
 
 def test_the_readme_shows_the_reference_dependency_graph() -> None:
