@@ -11,6 +11,7 @@ from exporter import yamlsource
 from exporter.config import tenants
 from exporter.config.alerting_refs import check_alerting
 from exporter.config.compact import compact
+from exporter.config.dependencies import check_dependencies
 from exporter.config.limits import DEFAULT_LIMITS, ConfigLimits
 from exporter.config.model import Config
 from exporter.config.reading import read_text
@@ -66,6 +67,7 @@ def parse_config(
         problems.append(Problem(yamlsource.format_path(path), message, doc.line_of(path)))
 
     check_references(config, report)
+    check_dependencies(config, report)
     check_alerting(config, report)
     if problems:
         raise ConfigError(_by_line(_unique(problems)), source)
