@@ -14,4 +14,8 @@ RUN pip install --no-cache-dir uv==0.13.9 \
 WORKDIR /
 USER nobody
 EXPOSE 9117
-CMD ["business-exporter", "serve", "--config", "/etc/business-exporter/config.yaml", "--listen", "0.0.0.0:9117"]
+# Hardened by default: HTTPS and basic auth from a web config you mount (deploy/web/init.sh makes
+# a throwaway one), no lifecycle endpoints (SIGHUP reloads: `docker kill --signal HUP`). Without
+# /etc/business-exporter/web/web.yml the exporter refuses to start.
+CMD ["business-exporter", "serve", "--config", "/etc/business-exporter/config.yaml", \
+     "--web.config.file", "/etc/business-exporter/web/web.yml", "--listen", "0.0.0.0:9117"]

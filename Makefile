@@ -4,8 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # docker-compose (1.29) only validates docker-compose.yml offline in the tests: no engine runs.
+# kubectl builds and decodes the Kubernetes kit offline in the tests (no cluster runs). It is not
+# listed: Debian does not package it, and these machines come with it.
+# openssl runs deploy/web/init.sh; systemd brings systemd-analyze, which checks the unit offline.
 # libnss-wrapper resolves a test's own host names (tests/probes/test_http_ip.py: IPv4 and IPv6).
-DEBIAN_PACKAGES := prometheus prometheus-alertmanager redis-server postgresql docker-compose \
+DEBIAN_PACKAGES := prometheus prometheus-alertmanager redis-server postgresql docker-compose openssl systemd \
 	libnss-wrapper
 BENCH_PACKAGES := nginx-light prometheus-blackbox-exporter
 
@@ -57,11 +60,12 @@ bench: bench-deps
 	$(BIN)/python bench/probe_cost.py
 
 # The committed bundle (prometheus/, rules/, alertmanager/, grafana/) from the reference config,
-# and what docker-compose.yml mounts besides (deploy/compose/); a test fails when either is
-# stale. Generating reads no secret.
+# what docker-compose.yml mounts besides (deploy/compose/) and the Kubernetes kit
+# (deploy/kubernetes/); a test fails when any is stale. Generating reads no secret.
 bundle: deps
 	$(BIN)/business-exporter generate --config examples/marketedge.yaml --out .
 	$(BIN)/python -m exporter.generate.compose
+	$(BIN)/python -m exporter.generate.kubernetes.kit
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

@@ -54,7 +54,6 @@ def config_data(targets: int) -> dict[str, Any]:
         "targets": [
             {
                 "name": f"target_{i}",
-                "severity": "critical",
                 "context": "revenue_critical",
                 "service": f"service_{i % 20}",
                 "tenant": f"tenant_{i % 10}",

@@ -12,6 +12,8 @@ from typing import TextIO
 from exporter.check_alertmanager import check_alertmanager
 from exporter.config import Config
 from exporter.generate.bundle import PROMETHEUS_FILE, RULE_TESTS_DIR, RULES_DIR
+from exporter.generate.kubernetes.check import check_kubernetes
+from exporter.generate.kubernetes.kit import DIR as KUBERNETES_DIR
 
 PROMTOOL_MISSING = (
     "promtool not found on PATH: install the Debian package prometheus "
@@ -53,6 +55,8 @@ def check_bundle(bundle: Path, out: TextIO | None = None, config: Config | None 
         return False
     failed = [step.name for step in bundle_steps(bundle) if not _run(promtool, step, out)]
     failed += check_alertmanager(bundle, out, config)
+    if (bundle / KUBERNETES_DIR).is_dir():  # written by `generate --kubernetes`
+        failed += check_kubernetes(bundle / KUBERNETES_DIR, out)
     if failed:
         print(f"{bundle}: bundle check failed: {', '.join(failed)}", file=out)
         return False

@@ -5,15 +5,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from exporter import __version__
-from exporter.config import Config, ConfigError, load_config, parse_duration
-from exporter.config.isolated import load_config_isolated
+from exporter.config import Config, ConfigError, parse_duration
+from exporter.config.isolated import load_config_bounded, load_config_isolated
+from exporter.config.limits import ConfigLimits, format_size, parse_size
 from exporter.generate.grafana_provisioning import GrafanaOptions
+from exporter.generate.kubernetes.options import KubernetesOptions, check_namespace, parse_label
 from exporter.generate.prometheus import PrometheusOptions
 from exporter.sharding import Shard
+
+if TYPE_CHECKING:
+    from exporter.generate.bundle import BundleOptions, Written
+    from exporter.generate.kubernetes.kit import Kit
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 DEFAULT_LISTEN = "127.0.0.1:9117"
@@ -40,36 +48,45 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="run the probes and serve /metrics")
-    serve.add_argument("--config", required=True, type=Path)
+    _config_arguments(serve)
     serve.add_argument("--listen", default=DEFAULT_LISTEN, help="HOST:PORT (default %(default)s)")
-    serve.add_argument(
+    shard = serve.add_mutually_exclusive_group()
+    shard.add_argument(
         "--shard",
         type=_shard,
         metavar="I/N",
-        help="probe only replica I's share of the targets, of N replicas (a stable name hash)",
+        help="probe only replica I's share of the targets, of N replicas (rendezvous hashing)",
+    )
+    shard.add_argument(
+        "--shard-from-hostname",
+        type=int,
+        metavar="N",
+        help="the same, I taken from the ordinal a StatefulSet pod's host name ends in, plus 1",
     )
     serve.add_argument(
         "--max-concurrent-probes",
         type=int,
         help="global limit (default: from the config, room for every target to hang at once)",
     )
+    _web_options(serve)
     serve.set_defaults(run=_serve)
 
     check = sub.add_parser("check", help="validate a config file, and a bundle with promtool")
-    check.add_argument("--config", required=True, type=Path)
+    _config_arguments(check)
     check.add_argument(
         "--bundle", type=Path, default=None, help="a generated bundle DIR to run promtool over"
     )
     check.set_defaults(run=_check)
 
     generate = sub.add_parser("generate", help="write the Prometheus bundle: config, rules, tests")
-    generate.add_argument("--config", required=True, type=Path)
+    _config_arguments(generate)
     generate.add_argument("--out", required=True, type=Path, help="the bundle directory")
     _bundle_options(generate)
+    _kubernetes_options(generate)
     generate.set_defaults(run=_generate)
 
     probe = sub.add_parser("probe", help="run one target once and show each step")
-    probe.add_argument("--config", required=True, type=Path)
+    _config_arguments(probe)
     probe.add_argument("name")
     probe.set_defaults(run=_probe)
 
@@ -83,6 +100,69 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=_demo)
     return parser
+
+
+def _config_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, type=Path)
+    defaults = ConfigLimits()
+    parser.add_argument(
+        "--config-max-size",
+        type=_size,
+        default=defaults.max_size,
+        metavar="SIZE",
+        help=f"refuse a larger config file (default {format_size(defaults.max_size)})",
+    )
+    parser.add_argument(
+        "--config-parse-timeout",
+        type=_seconds,
+        default=defaults.parse_timeout,
+        metavar="DURATION",
+        help="stop a parse that takes longer (default 1m)",
+    )
+    parser.add_argument(
+        "--config-parse-memory",
+        type=_size,
+        default=defaults.parse_memory,
+        metavar="SIZE",
+        help=f"stop a parse that needs more memory (default {format_size(defaults.parse_memory)})",
+    )
+
+
+def _limits(args: argparse.Namespace) -> ConfigLimits:
+    return ConfigLimits(args.config_max_size, args.config_parse_timeout, args.config_parse_memory)
+
+
+def _web_options(parser: argparse.ArgumentParser) -> None:
+    from exporter.web import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PENDING_PROBES
+
+    parser.add_argument(
+        "--web.config.file",
+        dest="web_config_file",
+        type=Path,
+        metavar="FILE",
+        help="TLS and basic auth for every endpoint, in Prometheus' exporter-toolkit format",
+    )
+    parser.add_argument(
+        "--web.enable-lifecycle",
+        dest="web_enable_lifecycle",
+        action="store_true",
+        help="allow POST /-/reload (SIGHUP always reloads)",
+    )
+    parser.add_argument(
+        "--web.max-connections",
+        dest="web_max_connections",
+        metavar="N",
+        type=_positive,
+        default=DEFAULT_MAX_CONNECTIONS,
+        help="open connections at most; more are closed at once (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-pending-probes",
+        metavar="N",
+        type=_positive,
+        default=DEFAULT_MAX_PENDING_PROBES,
+        help="/probe runs waiting or running at most; more get 429 (default %(default)s)",
+    )
 
 
 def _bundle_options(parser: argparse.ArgumentParser) -> None:
@@ -120,6 +200,85 @@ def _bundle_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _kubernetes_options(parser: argparse.ArgumentParser) -> None:
+    kube = parser.add_argument_group("Kubernetes (prometheus-operator)")
+    kube.add_argument(
+        "--kubernetes",
+        action="store_true",
+        help="also write DIR/kubernetes/: PrometheusRules, ServiceMonitor, AlertmanagerConfig, "
+        "dashboard ConfigMaps and the exporter's StatefulSet (`kubectl apply -k`)",
+    )
+    defaults = KubernetesOptions()
+    kube.add_argument(
+        "--namespace",
+        type=_namespace,
+        default=defaults.namespace,
+        help="of the exporter, its ServiceMonitor and PrometheusRules (default %(default)s)",
+    )
+    for flag, what in (
+        ("--alertmanager-namespace", "Alertmanager"),
+        ("--grafana-namespace", "Grafana"),
+    ):
+        kube.add_argument(flag, type=_namespace, help=f"{what}'s (default: --namespace)")
+    for flag, selector in (
+        ("--rule-label", "the Prometheus' ruleSelector"),
+        ("--monitor-label", "the Prometheus' serviceMonitorSelector"),
+        ("--alertmanager-config-label", "the Alertmanager's alertmanagerConfigSelector"),
+    ):
+        kube.add_argument(
+            flag, type=_label, action="append", default=[], metavar="KEY=VALUE",
+            help=f"a label {selector} matches (repeat for more)",
+        )  # fmt: skip
+    kube.add_argument(
+        "--replicas",
+        type=_positive,
+        default=defaults.replicas,
+        help="exporter pods, each probing its shard of the targets (default %(default)s)",
+    )
+    kube.add_argument(
+        "--image", default=defaults.image, help="the exporter's (default %(default)s)"
+    )
+    kube.add_argument(
+        "--kubernetes-prometheus-url",
+        default=defaults.prometheus_url,
+        help="Prometheus as Grafana reaches it in the cluster (default %(default)s)",
+    )
+
+
+def _kubernetes(args: argparse.Namespace) -> KubernetesOptions:
+    return KubernetesOptions(
+        namespace=args.namespace,
+        alertmanager_namespace=args.alertmanager_namespace or "",
+        grafana_namespace=args.grafana_namespace or "",
+        rule_labels=tuple(args.rule_label),
+        monitor_labels=tuple(args.monitor_label),
+        alertmanager_config_labels=tuple(args.alertmanager_config_label),
+        replicas=args.replicas,
+        image=args.image,
+        prometheus_url=args.kubernetes_prometheus_url,
+    )
+
+
+def _label(value: str) -> tuple[str, str]:
+    try:
+        return parse_label(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _namespace(value: str) -> str:
+    try:
+        return check_namespace(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, not {value!r}")
+    return int(value)
+
+
 def _shard(value: str) -> Shard:
     try:
         return Shard.parse(value)
@@ -134,39 +293,82 @@ def _http_url(value: str) -> str:
 
 
 def _duration(value: str) -> str:
-    try:
-        parse_duration(value)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
+    _seconds(value)
     return value
 
 
-def _load(path: Path, *, offline: bool = False, isolated: bool = False) -> Config | None:
+def _seconds(value: str) -> float:
+    try:
+        return parse_duration(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _size(value: str) -> int:
+    try:
+        return parse_size(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _load(
+    args: argparse.Namespace,
+    *,
+    offline: bool = False,
+    isolated: bool = False,
+    only_target: str | None = None,
+) -> Config | None:
+    path, limits = args.config, _limits(args)
     try:
         if isolated:  # for a long-running process: the parse's memory peak stays in a child
-            return load_config_isolated(path)
-        return load_config(path, offline=offline)
+            return load_config_isolated(path, limits)
+        return load_config_bounded(path, limits, offline=offline, only_target=only_target)
     except ConfigError as err:
         print(f"{path}: invalid config:\n{err}", file=sys.stderr)
         return None
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from exporter.serve import serve
+    from exporter.serve import WebOptions, serve
+    from exporter.web.config import WebConfigError, load_web_config
 
-    config = _load(args.config, isolated=True)
+    shard = args.shard
+    if args.shard_from_hostname is not None:
+        try:
+            shard = Shard.from_hostname(socket.gethostname(), args.shard_from_hostname)
+        except ValueError as err:
+            print(f"--shard-from-hostname: {err}", file=sys.stderr)
+            return EXIT_CONFIG
+    security = None
+    if args.web_config_file is not None:
+        try:
+            security = load_web_config(args.web_config_file)
+        except WebConfigError as err:
+            print(f"{args.web_config_file}: invalid web config:\n{err}", file=sys.stderr)
+            return EXIT_CONFIG
+    config = _load(args, isolated=True)
     if config is None:
         return EXIT_CONFIG
     host, _, port = args.listen.rpartition(":")
+    web = WebOptions(
+        security, args.web_enable_lifecycle, args.web_max_connections, args.max_pending_probes
+    )
     serve(
-        config, args.config, host or "127.0.0.1", int(port), args.max_concurrent_probes, args.shard
+        config,
+        args.config,
+        host or "127.0.0.1",
+        int(port),
+        args.max_concurrent_probes,
+        shard,
+        web,
+        limits=_limits(args),
     )
     return EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:
     # Checking a bundle needs no secrets; checking a config alone asks "would serve start?".
-    config = _load(args.config, offline=args.bundle is not None)
+    config = _load(args, offline=args.bundle is not None)
     if config is None:
         return EXIT_CONFIG
     print(f"{args.config}: OK, {len(config.targets)} targets")
@@ -181,7 +383,7 @@ def _generate(args: argparse.Namespace) -> int:
     from exporter.generate.alertmanager import RoutingError, routing_warnings
     from exporter.generate.bundle import BundleOptions, build, write
 
-    config = _load(args.config, offline=True)
+    config = _load(args, offline=True)
     if config is None:
         return EXIT_CONFIG
     prometheus = PrometheusOptions(
@@ -191,28 +393,53 @@ def _generate(args: argparse.Namespace) -> int:
         args.evaluation_interval,
     )
     grafana = GrafanaOptions(args.prometheus_url, args.grafana_dashboards_path)
+    options = BundleOptions(prometheus, grafana, args.notify_to or "")
     try:
-        files = build(config, BundleOptions(prometheus, grafana, args.notify_to or ""))
+        files = build(config, options)
     except RoutingError as err:
         print(f"{args.config}: the Alertmanager routing tree is wrong:\n{err}", file=sys.stderr)
         return EXIT_FAILED
-    done = write(files, args.out)
+    kit = _kubernetes_kit(args, config, options) if args.kubernetes else None
+    if args.kubernetes and kit is None:
+        return EXIT_FAILED
+    _report(args.out, write(files, args.out))
+    if kit is not None:
+        from exporter.generate.kubernetes.kit import DIR, OWNED_DIRS
+
+        _report(args.out / DIR, write(kit.files, args.out, OWNED_DIRS))
+        for line in kit.warnings:
+            print(f"warning: {line}", file=sys.stderr)
+    for line in routing_warnings(config):  # `check` fails on these
+        print(f"warning: {line}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _kubernetes_kit(args: argparse.Namespace, config: Config, options: BundleOptions) -> Kit | None:
+    from exporter.generate.kubernetes.kit import kubernetes_files
+    from exporter.generate.kubernetes.meta import KubernetesError
+
+    try:
+        text = args.config.read_text(encoding="utf-8")
+        return kubernetes_files(config, text, _kubernetes(args), options)
+    except KubernetesError as err:
+        print(f"{args.config}: cannot deploy to Kubernetes: {err}", file=sys.stderr)
+        return None
+
+
+def _report(out: Path, done: Written) -> None:
     print(
-        f"{args.out}: {len(done.written)} files written, {len(done.unchanged)} unchanged, "
+        f"{out}: {len(done.written)} files written, {len(done.unchanged)} unchanged, "
         f"{len(done.removed)} stale files removed"
     )
     for path in done.removed:
         print(f"  removed {path}")
-    for line in routing_warnings(config):  # `check` fails on these
-        print(f"warning: {line}", file=sys.stderr)
-    return EXIT_OK
 
 
 def _probe(args: argparse.Namespace) -> int:
     from exporter.probes import Trace
     from exporter.scheduler import run_once
 
-    config = _load(args.config)
+    config = _load(args, only_target=args.name)  # the other targets' secrets are not needed
     if config is None:
         return EXIT_CONFIG
     target = config.target(args.name)

@@ -11,6 +11,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from exporter import __version__
 from exporter import conventions as c
 from exporter.families import PROBE_FAMILIES, extra_labels, histogram_samples
+from exporter.ondemand import OnDemandProbes
 from exporter.runtime import Runtime
 from exporter.state import TargetState
 
@@ -89,6 +90,30 @@ def self_families(runtime: Runtime) -> Iterator[Metric]:
     )
     missed.add_sample(c.MISSED_RUNS + "_total", {}, scheduler.missed_runs)
     yield missed
+    yield from _on_demand_families(runtime.on_demand)
+
+
+def _on_demand_families(on_demand: OnDemandProbes) -> Iterator[Metric]:
+    yield _gauge(
+        c.PROBE_REQUESTS_IN_FLIGHT,
+        "/probe requests waiting for or watching a run.",
+        on_demand.requests_in_flight,
+    )
+    yield _gauge(
+        c.PROBE_RUNS_PENDING,
+        "/probe runs waiting for a slot or running; concurrent requests for a target share one.",
+        on_demand.pending,
+    )
+    yield _gauge(
+        c.MAX_PENDING_PROBE_RUNS,
+        "Limit on pending /probe runs, beyond which /probe answers 429.",
+        on_demand.max_pending,
+    )
+    rejected = _family(
+        c.PROBE_REQUESTS_REJECTED, "/probe requests refused with 429 Too Many Requests.", "counter"
+    )
+    rejected.add_sample(c.PROBE_REQUESTS_REJECTED + "_total", {}, on_demand.rejected)
+    yield rejected
 
 
 def _gauge(name: str, doc: str, value: float) -> Metric:

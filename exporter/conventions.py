@@ -25,6 +25,8 @@ PROBE_HTTP_STATUS_CODE: Final = "business_probe_http_status_code"
 PROBE_STEP_SUCCESS: Final = "business_probe_step_success"
 PROBE_STEP_DURATION: Final = "business_probe_step_duration_seconds"
 PROBE_INTERVAL: Final = "business_probe_interval_seconds"
+PROBE_VERIFIED: Final = "business_probe_verified"
+PROBE_VIOLATION: Final = "business_probe_violation"
 PROBE_HTTP_INFO: Final = "business_probe_http_info"  # always 1; the versions are labels
 PROBE_TLS_EARLIEST_CERT_EXPIRY: Final = "business_probe_tls_earliest_cert_expiry_timestamp_seconds"
 
@@ -38,6 +40,10 @@ PROBES_IN_FLIGHT: Final = "business_exporter_probes_in_flight"
 MAX_CONCURRENT_PROBES: Final = "business_exporter_max_concurrent_probes"
 SCHEDULER_LAG: Final = "business_exporter_scheduler_lag_seconds"
 MISSED_RUNS: Final = "business_exporter_missed_runs"  # counter
+PROBE_REQUESTS_IN_FLIGHT: Final = "business_exporter_probe_requests_in_flight"
+PROBE_RUNS_PENDING: Final = "business_exporter_probe_runs_pending"
+MAX_PENDING_PROBE_RUNS: Final = "business_exporter_max_pending_probe_runs"
+PROBE_REQUESTS_REJECTED: Final = "business_exporter_probe_requests_rejected"  # counter
 
 # Static labels every probe series carries, in exposition order.
 LABEL_PROBE: Final = "probe"
@@ -68,7 +74,9 @@ LABEL_TLS_VERSION: Final = "tls_version"  # TLS 1.0 .. TLS 1.3, "other"; empty w
 LABEL_PRIORITY: Final = "priority"
 LABEL_ESCALATION_LEVEL: Final = "escalation_level"
 LABEL_ESCALATE_TO: Final = "escalate_to"
-ALERT_LABELS: Final = (LABEL_PRIORITY, LABEL_ESCALATION_LEVEL, LABEL_ESCALATE_TO)
+# On BusinessCannotVerify: the alert whose check could not run (TenantIsolationBreach).
+LABEL_UNVERIFIED: Final = "unverified"
+ALERT_LABELS: Final = (LABEL_PRIORITY, LABEL_ESCALATION_LEVEL, LABEL_ESCALATE_TO, LABEL_UNVERIFIED)
 
 # Names a config's extra `labels:` may not take: they would clash with ours or Prometheus'.
 RESERVED_LABELS: Final = frozenset(
@@ -134,6 +142,43 @@ FAILURE_REASONS: Final = {
     REASON_ERROR: "any other failure, including a probe that raised",
 }
 RESULTS: Final = (RESULT_SUCCESS, *FAILURE_REASONS)
+
+# What a failed run says about the thing it checks. A violation: the check ran and found the
+# problem (a wrong status, a missing route, RLS off). Unverified: the check could not run (no
+# connection, no answer in time, credentials refused), so it says nothing either way. Fixed per
+# reason, so business_probe_verified and business_probe_violation mean the same for every kind.
+OUTCOME_VIOLATION: Final = "violation"
+OUTCOME_UNVERIFIED: Final = "unverified"
+REASON_OUTCOMES: Final = {
+    REASON_TIMEOUT: OUTCOME_UNVERIFIED,
+    REASON_CONNECT_ERROR: OUTCOME_UNVERIFIED,
+    REASON_DNS_ERROR: OUTCOME_UNVERIFIED,
+    REASON_TLS_ERROR: OUTCOME_UNVERIFIED,
+    REASON_UNEXPECTED_STATUS: OUTCOME_VIOLATION,
+    REASON_BODY_MISMATCH: OUTCOME_VIOLATION,
+    REASON_SLOW: OUTCOME_VIOLATION,
+    REASON_RESPONSE_TOO_LARGE: OUTCOME_UNVERIFIED,
+    REASON_INVALID_RESPONSE: OUTCOME_UNVERIFIED,
+    REASON_ROUTE_MISSING: OUTCOME_VIOLATION,
+    REASON_OPENAPI_UNAVAILABLE: OUTCOME_UNVERIFIED,
+    REASON_CAPTURE_FAILED: OUTCOME_VIOLATION,
+    REASON_AUTH_ERROR: OUTCOME_UNVERIFIED,
+    REASON_QUERY_ERROR: OUTCOME_UNVERIFIED,
+    REASON_UNEXPECTED_RESULT: OUTCOME_VIOLATION,
+    REASON_RLS_DISABLED: OUTCOME_VIOLATION,
+    REASON_ISOLATION_BREACH: OUTCOME_VIOLATION,
+    REASON_ERROR: OUTCOME_UNVERIFIED,
+}
+
+
+VIOLATION_REASONS: Final = tuple(r for r, o in REASON_OUTCOMES.items() if o == OUTCOME_VIOLATION)
+UNVERIFIED_REASONS: Final = tuple(r for r, o in REASON_OUTCOMES.items() if o == OUTCOME_UNVERIFIED)
+
+
+def is_violation(reason: str) -> bool:
+    """True when a failed run with this reason ran its check and found the problem."""
+    return REASON_OUTCOMES.get(reason) == OUTCOME_VIOLATION
+
 
 # Histogram buckets for probe durations: few on purpose, each one is a series per target.
 # 0.5, 0.75 and 1.0 are the tier latencies of seed 004: a latency SLO is exact at a bound only.
@@ -216,6 +261,8 @@ ALERT_EXPORTER_ABSENT: Final = "BusinessExporterAbsent"
 ALERT_PROBE_STALE: Final = "BusinessProbeStale"
 ALERT_CONFIG_RELOAD_FAILED: Final = "BusinessExporterConfigReloadFailed"
 ALERT_WATCHDOG: Final = "Watchdog"
+# A definition that fires on violations only raises this instead when its check cannot run.
+ALERT_CANNOT_VERIFY: Final = "BusinessCannotVerify"
 GROUP_CERTIFICATE_EXPIRY: Final = "business_certificate_expiry"
 ALERT_CERTIFICATE_EXPIRY: Final = "BusinessCertificateExpiringSoon"
 RESERVED_ALERT_NAMES: Final = frozenset(
@@ -227,6 +274,7 @@ RESERVED_ALERT_NAMES: Final = frozenset(
         ALERT_PROBE_STALE,
         ALERT_CONFIG_RELOAD_FAILED,
         ALERT_WATCHDOG,
+        ALERT_CANNOT_VERIFY,
         *SLO_ALERT_NAMES,
     )
 )

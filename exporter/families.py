@@ -78,6 +78,16 @@ def _failing(s: TargetState) -> Iterator[Sample]:
     yield c.PROBE_FAILING, "", "", int(s.failing)
 
 
+def _verified(s: TargetState) -> Iterator[Sample]:
+    verified = s.verified
+    if verified is not None:
+        yield c.PROBE_VERIFIED, "", "", int(verified)
+
+
+def _violation(s: TargetState) -> Iterator[Sample]:
+    yield c.PROBE_VIOLATION, "", "", int(s.violation)
+
+
 def _last_run(s: TargetState) -> Iterator[Sample]:
     if s.last_run is not None:
         yield c.PROBE_LAST_RUN, "", "", s.last_run
@@ -146,6 +156,20 @@ PROBE_FAMILIES = (
         "consecutive successes.",
         "gauge",
         _failing,
+    ),
+    Family(
+        c.PROBE_VERIFIED,
+        "1 when the last run's check ran (it passed or found a violation), 0 when it could not "
+        "run (timeout, connection, DNS, TLS, credentials...).",
+        "gauge",
+        _verified,
+    ),
+    Family(
+        c.PROBE_VIOLATION,
+        "1 while failing and a run of this failure found a violation (the check ran and found "
+        "the problem), 0 otherwise: failing without a violation means could not check.",
+        "gauge",
+        _violation,
     ),
     Family(c.PROBE_LAST_RUN, "When the probe last finished a run.", "gauge", _last_run),
     Family(c.PROBE_LAST_SUCCESS, "When the probe last succeeded.", "gauge", _last_success),

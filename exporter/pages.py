@@ -45,7 +45,9 @@ def _row(state: TargetState, now: float) -> str:
     if result is None:
         status, css = "pending", "pending"
     elif state.failing:
-        status, css = f"FAILING ({state.consecutive_failures} in a row)", "failing"
+        # Whether the failure is known to be real, or the check could not run (conventions.py).
+        kind = "violation found" if state.violation else "could not check"
+        status, css = f"FAILING ({state.consecutive_failures} in a row): {kind}", "failing"
     else:
         status, css = "ok" if result.success else f"ok, {state.consecutive_failures} failed", "ok"
     last = (

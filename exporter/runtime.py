@@ -12,9 +12,12 @@ from pathlib import Path
 
 from exporter.config import Config, ConfigError
 from exporter.config.isolated import load_config_isolated
+from exporter.config.limits import DEFAULT_LIMITS, ConfigLimits
 from exporter.heap import HeapSettler, settle_delay
+from exporter.ondemand import OnDemandProbes
 from exporter.scheduler import Scheduler
 from exporter.sharding import Shard
+from exporter.web import DEFAULT_MAX_PENDING_PROBES
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,9 @@ class Runtime:
         max_concurrency: int | None = None,
         shard: Shard | None = None,
         adjust: Callable[[Config], Config] | None = None,
+        limits: ConfigLimits = DEFAULT_LIMITS,
+        *,
+        max_pending_probes: int = DEFAULT_MAX_PENDING_PROBES,
     ) -> None:
         """`adjust` is applied to every reloaded config, as its caller did to `config`.
 
@@ -38,16 +44,20 @@ class Runtime:
         self.config = config
         self.config_path = config_path
         self.shard = shard
+        self.limits = limits
         self._adjust = adjust
         self._fixed_limit = max_concurrency
         if max_concurrency is None:
             raise_open_files_limit()
             max_concurrency = default_concurrency(self._select(config))
         self.scheduler = Scheduler(max_concurrency)
+        self.on_demand = OnDemandProbes(self.scheduler, max_pending_probes)
         self.last_reload_successful = True
         self.last_reload_success_timestamp = time.time()
         self.reloads = {"success": 0, "failure": 0}
-        self._reloading = asyncio.Lock()
+        self._latest: asyncio.Task[ConfigError | None] | None = None  # running or queued
+        self._queued: asyncio.Task[ConfigError | None] | None = None  # not yet reading
+        self.reloads_waiting = 0  # callers of reload() waiting for its outcome
         self._pending: set[asyncio.Task[ConfigError | None]] = set()
         self._heap = HeapSettler()
 
@@ -60,20 +70,40 @@ class Runtime:
 
     async def stop(self) -> None:
         self._heap.thaw()
+        await self.on_demand.stop()
         await self.scheduler.stop()
 
     async def reload(self) -> ConfigError | None:
-        """Read the config file again and apply it; on error keep the old one and say why."""
+        """Read the config file again and apply it; on error keep the old one and say why.
+
+        Reloads run one at a time. Requests that arrive while one runs share a single
+        reload queued behind it, which reads the file after all of them were made: however
+        many arrive, one parser process runs and at most one more waits.
+        """
         if self.config_path is None:
             return ConfigError([], "<no config file>")
-        async with self._reloading:  # one at a time, applied in the order they were asked
-            return self._apply(await asyncio.to_thread(_load, self.config_path))
+        if self._queued is None:
+            self._queued = asyncio.create_task(self._reload_after(self._latest, self.config_path))
+            self._latest = self._queued
+        self.reloads_waiting += 1
+        try:  # shielded: a client that goes away cancels its wait, not the reload others share
+            return await asyncio.shield(self._queued)
+        finally:
+            self.reloads_waiting -= 1
 
     def reload_soon(self) -> None:
         """Reload from a signal handler: run reload() as a task that is kept until it ends."""
         task = asyncio.get_running_loop().create_task(self.reload())
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
+
+    async def _reload_after(
+        self, previous: asyncio.Task[ConfigError | None] | None, path: Path
+    ) -> ConfigError | None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        self._queued = None  # from here on the file may already be read: later requests queue
+        return self._apply(await asyncio.to_thread(_load, path, self.limits))
 
     def _apply(self, loaded: Config | ConfigError) -> ConfigError | None:
         if isinstance(loaded, ConfigError):
@@ -180,11 +210,12 @@ def _warn_if_undersized(config: Config, limit: int) -> None:
         )
 
 
-def _load(path: Path) -> Config | ConfigError:
+def _load(path: Path, limits: ConfigLimits) -> Config | ConfigError:
     # Parsing a large config takes seconds and peaks at several times the memory the config
-    # keeps: it runs in a child process, waited for in a worker thread so that the event
-    # loop keeps starting probes meanwhile, and comes back here as a value.
+    # keeps: it runs in a child process, under the limits' time and memory, waited for in a
+    # worker thread so that the event loop keeps starting probes meanwhile, and comes back
+    # here as a value. Never parsed here: nothing could stop a parse in this thread.
     try:
-        return load_config_isolated(path)
+        return load_config_isolated(path, limits, in_process_fallback=False)
     except ConfigError as err:
         return err

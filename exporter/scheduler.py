@@ -77,6 +77,8 @@ class Scheduler:
     cost about 1.5 KB each (tracemalloc); now tasks are bounded by the concurrency limit.
     A run whose slot comes while every slot is taken waits in line, in slot order, and its
     lateness counts from its slot; one still waiting when its next slot comes is missed.
+    On-demand runs (/probe) take slots under the same limit and wait in the same line,
+    first come first served.
     """
 
     def __init__(self, max_concurrency: int = 500) -> None:
@@ -88,6 +90,7 @@ class Scheduler:
         self.running = False
         self._due: list[tuple[float, int, TargetState, Target]] = []  # a heap
         self._waiting: collections.deque[tuple[float, TargetState, Target]] = collections.deque()
+        self._on_demand: collections.deque[tuple[float, asyncio.Future[None]]] = collections.deque()
         self._runs: dict[str, asyncio.Task[None]] = {}  # in flight, by target name
         self._ties = itertools.count()  # heap entries with equal slots never compare states
         self._timer: asyncio.TimerHandle | None = None
@@ -119,11 +122,42 @@ class Scheduler:
             self._timer, self._timer_at = None, math.inf
         self._due.clear()
         self._waiting.clear()
+        for _, granted in self._on_demand:
+            granted.cancel()
+        self._on_demand.clear()
         runs = list(self._runs.values())
         for run in runs:
             run.cancel()
         await asyncio.gather(*runs, return_exceptions=True)
         self._runs.clear()
+
+    async def run_now(
+        self, target: Target, trace: Trace | None = None
+    ) -> tuple[ProbeResult, float]:
+        """Run `target` once, off its schedule, in a slot of the same concurrency limit."""
+        await self._take_slot()
+        try:
+            return await run_once(target, trace)
+        finally:
+            self._free_slot()
+
+    async def _take_slot(self) -> None:
+        if self.in_flight < self.max_concurrency:  # then no one is waiting in line
+            self.in_flight += 1
+            return
+        loop = asyncio.get_running_loop()
+        granted: asyncio.Future[None] = loop.create_future()
+        self._on_demand.append((loop.time(), granted))
+        try:
+            await granted  # _start_waiting takes the slot on this run's behalf
+        except asyncio.CancelledError:
+            if granted.done() and not granted.cancelled():  # granted, then cancelled
+                self._free_slot()
+            raise
+
+    def _free_slot(self) -> None:
+        self.in_flight -= 1
+        self._start_waiting()
 
     def scheduled_targets(self) -> int:
         """Targets whose next run is set: due later, waiting for a slot, or running."""
@@ -167,7 +201,17 @@ class Scheduler:
 
     def _start_waiting(self) -> None:
         now = asyncio.get_running_loop().time()
-        while self._waiting and self.in_flight < self.max_concurrency:
+        while self.in_flight < self.max_concurrency:
+            if self._on_demand and (
+                not self._waiting or self._on_demand[0][0] <= self._waiting[0][0]
+            ):
+                _, granted = self._on_demand.popleft()
+                if not granted.done():  # its request may have gone meanwhile
+                    self.in_flight += 1
+                    granted.set_result(None)
+                continue
+            if not self._waiting:
+                return
             due, state, target = self._waiting.popleft()
             if not self._current(state, target):
                 continue
@@ -192,12 +236,11 @@ class Scheduler:
         finally:
             # The next slot is set here whatever happened, so a target's schedule never dies;
             # a cancelled run's target was dropped or changed, and its new entry is already in.
-            self.in_flight -= 1
             if self._runs.get(target.name) is asyncio.current_task():
                 del self._runs[target.name]
             if self.running and self._current(state, target):
                 self._push(self._next_due(due, target.interval, loop.time()), state, target)
-            self._start_waiting()
+            self._free_slot()
 
     def _next_due(self, due: float, interval: float, now: float) -> float:
         """The next slot; whole intervals already past are skipped and counted as missed."""

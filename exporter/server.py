@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -23,10 +24,12 @@ from exporter import pages
 from exporter.collector import probe_families
 from exporter.conventions import FAILURE_REASONS
 from exporter.exposition import MetricsRenderer
+from exporter.ondemand import TooManyProbes
 from exporter.probes import Trace
 from exporter.runtime import Runtime
-from exporter.scheduler import run_once
 from exporter.state import TargetState
+from exporter.web.auth import WebGuard
+from exporter.web.config import WebSecurity
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +38,20 @@ GZIP_LEVEL = 1
 GZIP_WBITS = 16 + zlib.MAX_WBITS  # a gzip header and trailer around the deflate stream
 
 
-def create_app(runtime: Runtime) -> Starlette:
-    """The Starlette app; its lifespan starts and stops the scheduler."""
+LIFECYCLE_DISABLED = (
+    "Lifecycle API is not enabled: start the exporter with --web.enable-lifecycle to reload "
+    "over HTTP, or send it SIGHUP.\n"
+)
+
+
+def create_app(
+    runtime: Runtime, *, security: WebSecurity | None = None, enable_lifecycle: bool = False
+) -> Starlette:
+    """The Starlette app; its lifespan starts and stops the scheduler.
+
+    `security` (from --web.config.file) puts basic auth before every endpoint and adds its
+    headers to every response; POST /-/reload works only with `enable_lifecycle`.
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -54,8 +69,11 @@ def create_app(runtime: Runtime) -> Starlette:
             Route("/probe", _probe, methods=["GET"]),
             Route("/-/healthy", _healthy, methods=["GET", "HEAD"]),
             Route("/-/ready", _ready, methods=["GET", "HEAD"]),
-            Route("/-/reload", _reload, methods=["POST", "PUT"]),
+            Route(
+                "/-/reload", _reload if enable_lifecycle else _no_lifecycle, methods=["POST", "PUT"]
+            ),
         ],
+        middleware=[] if security is None else [Middleware(WebGuard, security=security)],
         lifespan=lifespan,
     )
     app.state.runtime = runtime
@@ -109,6 +127,10 @@ async def _reload(request: Request) -> Response:
     return PlainTextResponse(f"Config reload failed, still running the old config:\n{error}\n", 500)
 
 
+async def _no_lifecycle(request: Request) -> Response:
+    return PlainTextResponse(LIFECYCLE_DISABLED, status_code=403)
+
+
 async def _index(request: Request) -> Response:
     runtime = _runtime(request)
     return HTMLResponse(pages.index(runtime, time.time()))
@@ -123,7 +145,15 @@ async def _probe(request: Request) -> Response:
         )
     debug = request.query_params.get("debug", "").lower() in ("1", "true", "yes")
     trace = Trace() if debug else None
-    result, duration = await run_once(target, trace)
+    try:
+        result, duration = await _runtime(request).on_demand.run(target, trace)
+    except TooManyProbes as busy:
+        return PlainTextResponse(
+            f"Too many /probe runs pending ({busy.pending}, --max-pending-probes): "
+            f"retry after {busy.retry_after}s.\n",
+            status_code=429,
+            headers={"Retry-After": str(busy.retry_after)},
+        )
     if trace is not None:
         return PlainTextResponse(_debug_report(target.name, trace, result.reason, duration))
     state = TargetState(target)

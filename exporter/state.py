@@ -6,7 +6,7 @@ import bisect
 from dataclasses import dataclass, field
 
 from exporter.config import Target
-from exporter.conventions import DURATION_BUCKETS, RESULT_SUCCESS
+from exporter.conventions import DURATION_BUCKETS, RESULT_SUCCESS, is_violation
 from exporter.probes import ProbeResult, Seen
 
 
@@ -47,6 +47,9 @@ class TargetState:
     consecutive_failures: int = 0
     consecutive_successes: int = 0
     failing: bool = False
+    # A failed run since the target was last healthy found a violation (conventions.py):
+    # held through later runs that could not check, until failing ends.
+    violation_seen: bool = False
     last_run: float | None = None
     last_success: float | None = None
     last_failure: float | None = None
@@ -70,10 +73,27 @@ class TargetState:
             self.consecutive_successes += 1
             if self.consecutive_successes >= self.target.success_threshold:
                 self.failing = False
+            if not self.failing:
+                self.violation_seen = False
         else:
+            self.violation_seen = self.violation_seen or is_violation(result.reason)
             self.last_failure = now
             self.consecutive_successes = 0
             self.consecutive_failures += 1
             if self.consecutive_failures >= self.target.failure_threshold:
                 self.failing = True
         return self.failing != was_failing
+
+    @property
+    def verified(self) -> bool | None:
+        """Whether the last run's check ran to a verdict (passed or found a violation); None
+        before the first run."""
+        result = self.last_result
+        if result is None:
+            return None
+        return result.success or is_violation(result.reason)
+
+    @property
+    def violation(self) -> bool:
+        """Failing, and a run of this failure found a violation: the problem is known to be real."""
+        return self.failing and self.violation_seen

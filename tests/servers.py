@@ -17,13 +17,22 @@ import uvicorn
 def serve_app(app: Any) -> Iterator[str]:
     """Run `app` on 127.0.0.1:<free port> in a thread; yield its base URL."""
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    with serve_config(config) as base:
+        yield base
+
+
+@contextlib.contextmanager
+def serve_config(config: uvicorn.Config) -> Iterator[str]:
+    """Run uvicorn with `config` (port 0) in a thread; yield its http:// or https:// base URL."""
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    wait_for(lambda: server.started, timeout=10, what="uvicorn to start")
+    wait_for(lambda: server.started or not thread.is_alive(), timeout=10, what="uvicorn to start")
+    assert server.started, "uvicorn did not start"
     port = server.servers[0].sockets[0].getsockname()[1]
+    scheme = "https" if config.ssl else "http"
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{scheme}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -1,10 +1,13 @@
-"""The alerting chain for real: demo API -> exporter -> Prometheus -> Alertmanager -> receivers.
+"""The alerting chain for real: demo API and PostgreSQL -> exporter -> Prometheus -> Alertmanager
+-> receivers.
 
 The exporter runs as `python -m exporter serve`; Prometheus and Alertmanager run on the bundle
-generated from CONFIG. The receivers are the generated Slack, PagerDuty and email integrations,
-pointed at local sinks: Slack's webhook URL (read from its api_url_file) and PagerDuty's Events
-API URL at a webhook sink, mail at an SMTP sink. One chain serves every test; each test starts
-with no fault set and no alert active, and tells its own notifications apart by alert name.
+generated from CONFIG. The receivers are the generated Slack, PagerDuty, webhook and email
+integrations, pointed at local sinks: Slack's webhook URL (read from its api_url_file) and
+PagerDuty's Events API URL at a webhook sink, mail at an SMTP sink. One chain serves every test;
+each test starts with no fault set and no alert active, and tells its own notifications apart
+by alert name. PostgreSQL holds the demo's two tenants behind forced row-level security, checked
+by `tenant_isolation` (which fires on violations only, and depends on `database`).
 
 Timings, chosen so that each case takes seconds: probes every second with failure_threshold 2
 and success_threshold 1, scrape and rule evaluation every second, group_interval 1 s. Probes
@@ -14,14 +17,18 @@ fires when that exceeds three probe intervals. group_wait is 3 s for critical al
 per-endpoint alerts of a service and the outage alert standing for them come from different rule
 groups, and reach Alertmanager up to two seconds apart (a scrape between the moments the two
 probes turn failing, an evaluation between the groups); Alertmanager applies inhibition when it
-flushes a group, so the wait must cover that gap. Alerts of severity high keep group_wait 1 s.
+flushes a group, so the wait must cover that gap. Alerts of severity high keep group_wait 1 s,
+the security context 0 s.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
+import os
 import re
+import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,27 +39,40 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.config import parse_config
+from exporter.demo import database as demo_database
 from exporter.demo.app import create_demo_app
 from exporter.demo.faults import Faults
+from exporter.demo.servers import PostgresServer
 from exporter.demo.sink import Mail, Post, SmtpSink, WebhookSink
 from exporter.demo.stack import Stack, StackOptions, exporter_process, free_port, started_stack
+from tests.databases import ISOLATION, MONITOR_PASSWORD
 from tests.servers import serve_app, wait_for
 
 SCRAPE, EVALUATION, GROUP_INTERVAL = 1.0, 1.0, 1.0
+PROBE_INTERVAL = 1.0
 GROUP_WAIT_CRITICAL, GROUP_WAIT_HIGH = 3.0, 1.0
-ESCALATION_TIME = 4.0
+ESCALATION_TIME = 5.0
 ZEBRA_ALERT, CUSTOMER_ALERT, FEATURES_ALERT = (
     "ZebraAdminFailure",
     "CustomerApiFailure",
     "FeaturesFailure",
 )
 OUTAGE_ALERT = "BusinessServiceOutage"
+WHOLE_API_ALERT = "CustomerApiDown"
+DATABASE_ALERT, BREACH_ALERT, CANNOT_VERIFY = (
+    "DatabaseDown",
+    "TenantIsolationBreach",
+    "BusinessCannotVerify",
+)
 ZEBRA_RECEIVERS = {"zebra_slack", "zebra_account_lead"}
+SECURITY_RECEIVERS = {"security_webhook", "legal_email"}
 ONCALL = "oncall_pagerduty"
 EMAILS = {
     "zebra.lead@zebra.example": "zebra_account_lead",
     "product.manager@marketedge.example": "product_manager_email",
+    "legal@marketedge.example": "legal_email",
 }
+ISOLATION_DATABASE = "alerting"
 
 CONFIG = """
 contexts:
@@ -61,6 +81,7 @@ contexts:
     revenue_at_risk: {amount: 925000, currency: GBP}
   revenue_critical: {}
   customer_experience: {}
+  security: {}
 alerts:
   zebra_admin_failure:
     severity: critical
@@ -77,11 +98,35 @@ alerts:
     context: revenue_critical
     business_impact: Customers cannot reach their data
     recovery_sla: 15m
+  customer_api_down:
+    covers: customer_api_failure
+    severity: critical
+    context: revenue_critical
+    summary: "Every customer endpoint is down for {tenant}"
+    business_impact: All customer access blocked
+    recovery_sla: 15m
   features_failure:
     severity: high
     context: customer_experience
     business_impact: The feature list is unavailable
     recovery_sla: 1h
+    escalation_time: ESCALATION_TIME
+    escalation_chain: [oncall_engineer, product_manager]
+  database_down:
+    severity: critical
+    context: revenue_critical
+    summary: "Database unreachable: {probe}"
+    business_impact: No data access
+    recovery_sla: 20m
+  tenant_isolation_breach:
+    severity: critical
+    context: security
+    fires_on: violation
+    summary: "Tenant isolation failure: {probe}"
+    business_impact: Multi-tenant data isolation failure - potential data breach
+    recovery_sla: 5m
+    stakeholder_message: "SECURITY ALERT: Data isolation systems failure detected"
+    technical_message: "SECURITY CRITICAL: {error_details}"
 defaults:
   interval: 1s
   timeout: 500ms
@@ -89,36 +134,47 @@ defaults:
   success_threshold: 1
 targets:
   - name: zebra_user_management
-    severity: high
     context: zebra_opportunity
     service: admin
     tenant: zebra_associates
     alert: zebra_admin_failure
     http: {url: API/api/v1/user-management, valid_status_codes: [200, 401, 403]}
   - name: customer_users
-    severity: critical
     context: revenue_critical
     service: customer_api
     tenant: marketedge
     alert: customer_api_failure
     http: {url: API/api/v1/users, valid_status_codes: [401]}
   - name: customer_organisations
-    severity: critical
     context: revenue_critical
     service: customer_api
     tenant: marketedge
     alert: customer_api_failure
     http: {url: API/api/v1/organisations, valid_status_codes: [401]}
   - name: public_features
-    severity: high
     context: customer_experience
     service: features
     tenant: marketedge
     alert: features_failure
-    # Were one failure enough, the target would stay failing for three runs: long enough for
-    # Alertmanager to notify, so that the test of a single failure can fail.
-    success_threshold: 3
+    # Were one failure enough, the target would stay failing for six runs: long enough for
+    # Alertmanager to notify, so that the test of a single failure can fail; and after a fix,
+    # past its first escalation's time, which the fix must stop all the same.
+    success_threshold: 6
     http: {url: API/api/v1/features, valid_status_codes: [200]}
+  - name: database
+    context: revenue_critical
+    service: database
+    tenant: marketedge
+    alert: database_down
+    postgres: PG_DATABASE
+  - name: tenant_isolation
+    context: security
+    service: isolation
+    tenant: marketedge
+    alert: tenant_isolation_breach
+    depends_on: [database]
+    failure_threshold: 1
+    postgres: PG_ISOLATION
 smtp:
   smarthost: 127.0.0.1:SMTP_PORT
   from: business-exporter@marketedge.example
@@ -134,6 +190,10 @@ receivers:
     email: {to: [product.manager@marketedge.example]}
   team_webhook:
     webhook: {url: SINK/webhook/team_webhook}
+  security_webhook:
+    webhook: {url: SINK/webhook/security_webhook}
+  legal_email:
+    email: {to: [legal@marketedge.example]}
 routing:
   receiver: team_webhook
   group_wait: GROUP_WAIT_CRITICAL
@@ -144,6 +204,7 @@ routing:
     high: {receivers: [team_webhook], group_wait: GROUP_WAIT_HIGH}
   contexts:
     zebra_opportunity: {receivers: [zebra_slack, zebra_account_lead]}
+    security: {receivers: [security_webhook, legal_email], group_wait: 0s}
   escalation:
     product_manager: [product_manager_email]
 """
@@ -204,6 +265,7 @@ class Chain:
     hooks: WebhookSink
     mail: SmtpSink
     exporter: str
+    postgres: PostgresServer
 
     def notices(self, since: float = 0.0) -> list[Notice]:
         found = [_post_notice(p) for p in self.hooks.records]
@@ -233,6 +295,10 @@ class Chain:
                     return sample.value
         return 0.0
 
+    def ever(self, promql: str, seconds: float) -> list[dict[str, Any]]:
+        """The series of `promql` that had a sample in the last `seconds`."""
+        return self.stack.query(f"max_over_time(({promql})[{math.ceil(seconds)}s:1s])")
+
     def wait_quiet(self, what: str) -> None:
         """Until no alert but the Watchdog is pending or firing in Prometheus, or active in
         Alertmanager."""
@@ -251,9 +317,24 @@ class Chain:
 def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
     directory = tmp_path_factory.mktemp("alerting")
     app = create_demo_app()
-    with serve_app(app) as api, WebhookSink() as hooks, SmtpSink() as mail:
+    with (
+        serve_app(app) as api,
+        WebhookSink() as hooks,
+        SmtpSink() as mail,
+        PostgresServer(free_port()) as postgres,
+    ):
+        demo_database.create_roles(postgres, MONITOR_PASSWORD)
+        demo_database.create_tenant_database(postgres, ISOLATION_DATABASE)
         secrets = directory / "secrets"
         secrets.mkdir()
+        (secrets / "pg-password").write_text(MONITOR_PASSWORD)
+        database = {
+            "host": postgres.host,
+            "port": postgres.port,
+            "user": demo_database.MONITOR_USER,
+            "password": {"file": str(secrets / "pg-password")},
+            "database": ISOLATION_DATABASE,
+        }
         (secrets / "pagerduty.key").write_text("test-routing-key\n")
         (secrets / "zebra-slack.url").write_text(f"{hooks.url}/slack/zebra_slack\n")
         config_path = directory / "config.yaml"
@@ -268,6 +349,14 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
                 GROUP_WAIT_CRITICAL=f"{GROUP_WAIT_CRITICAL:g}s",
                 GROUP_WAIT_HIGH=f"{GROUP_WAIT_HIGH:g}s",
                 GROUP_INTERVAL=f"{GROUP_INTERVAL:g}s",
+                PG_DATABASE=json.dumps({**database, "expect": 1}),
+                PG_ISOLATION=json.dumps(
+                    {
+                        **database,
+                        "rls": {"tables": ISOLATION["tables"]},
+                        "tenant_isolation": ISOLATION,
+                    }
+                ),
             )
         )
         address = f"127.0.0.1:{free_port()}"
@@ -277,7 +366,7 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
             exporter_process(config_path, address, directory / "exporter.log") as exporter,
             started_stack(config, directory, options) as stack,
         ):
-            running = Chain(stack, app.state.faults, hooks, mail, exporter)
+            running = Chain(stack, app.state.faults, hooks, mail, exporter, postgres)
             running.wait_quiet("Prometheus to scrape the healthy exporter")
             yield running
 
@@ -363,6 +452,9 @@ def test_a_service_outage_notifies_once_and_inhibits_its_endpoint_alerts(
         {ONCALL},
     )[ONCALL]
     assert "customer_api" in outage.text, outage.text
+    # Every customer endpoint is down: now the whole-of alert is true, and says so.
+    whole = chain.wait_notices(_firing(WHOLE_API_ALERT, start), {ONCALL})[ONCALL]
+    assert "Every customer endpoint is down for marketedge" in whole.text, whole.text
 
     def inhibited() -> bool:
         endpoint = [
@@ -379,7 +471,7 @@ def test_a_service_outage_notifies_once_and_inhibits_its_endpoint_alerts(
     # out within a scrape and an evaluation of the outage's notification (a group_interval
     # more for delivery).
     late = chain.hooks.matching_within(
-        lambda p: CUSTOMER_ALERT in p.raw.decode(errors="replace"),
+        lambda p: _post_notice(p).alertname == CUSTOMER_ALERT,
         seconds=SCRAPE + EVALUATION + GROUP_INTERVAL,
     )
     assert late == [], late
@@ -411,3 +503,96 @@ def test_a_single_failed_probe_notifies_nobody(chain_at_rest: Chain) -> None:
     assert [n for n in chain.notices(start) if n.alertname == FEATURES_ALERT] == []
     ever_failing = f'max_over_time(business_probe_failing{{probe="public_features"}}[{window:g}s])'
     assert [float(s["value"][1]) for s in chain.stack.query(ever_failing)] == [0.0]
+
+
+def _firing(name: str, since: float) -> Callable[[Notice], bool]:
+    return lambda n: n.alertname == name and n.status == "firing" and n.arrived > since
+
+
+@pytest.mark.slow
+def test_a_paused_database_pages_on_call_of_the_database_and_nobody_of_a_breach(
+    chain_at_rest: Chain,
+) -> None:
+    chain = chain_at_rest
+    pid = chain.postgres.pid
+    assert pid is not None
+    start = time.monotonic()
+    os.kill(pid, signal.SIGSTOP)  # connections hang: every check of it times out
+    try:
+        database = chain.wait_notices(_firing(DATABASE_ALERT, start), {ONCALL})[ONCALL]
+        assert "Database unreachable: database" in database.text, database.text
+
+        def muted() -> bool:
+            return any(
+                a["labels"]["alertname"] == CANNOT_VERIFY and a["status"]["inhibitedBy"]
+                for a in chain.stack.alertmanager_alerts()
+            )
+
+        # The isolation check could not run: not a breach, and a symptom of the database.
+        wait_for(muted, timeout=15, what=f"{CANNOT_VERIFY} to fire, muted by {DATABASE_ALERT}")
+        quiet = chain.hooks.matching_within(
+            lambda p: (
+                p.monotonic > start
+                and (_post_notice(p).alertname == CANNOT_VERIFY or "/security" in p.path)
+            ),
+            seconds=GROUP_WAIT_CRITICAL + GROUP_INTERVAL,
+        )
+        assert quiet == [], quiet
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    heard = [(n.receiver, n.alertname) for n in chain.notices(start)]
+    assert not [h for h in heard if h[0] in SECURITY_RECEIVERS], heard
+    assert not [h for h in heard if h[1] in (BREACH_ALERT, CANNOT_VERIFY)], heard
+    assert chain.ever(f'ALERTS{{alertname="{BREACH_ALERT}"}}', time.monotonic() - start) == []
+
+
+@pytest.mark.slow
+def test_row_level_security_off_tells_security_at_once(chain_at_rest: Chain) -> None:
+    chain = chain_at_rest
+    server = chain.postgres
+    start = time.monotonic()
+    server.psql("ALTER TABLE users DISABLE ROW LEVEL SECURITY", ISOLATION_DATABASE)
+    try:
+        heard = chain.wait_notices(_firing(BREACH_ALERT, start), SECURITY_RECEIVERS | {ONCALL})
+    finally:
+        server.psql("ALTER TABLE users ENABLE ROW LEVEL SECURITY", ISOLATION_DATABASE)
+    for receiver, notice in heard.items():
+        assert "SECURITY ALERT: Data isolation systems failure detected" in notice.text, receiver
+        assert "SECURITY CRITICAL: rls_disabled" in notice.text, (receiver, notice.text)
+    # At once: a run (1 s), a scrape (1 s), an evaluation (1 s), no group_wait, delivery.
+    delay = heard["security_webhook"].arrived - start
+    assert delay < PROBE_INTERVAL + SCRAPE + EVALUATION + GROUP_INTERVAL + 2, delay
+    assert [n for n in chain.notices(start) if n.alertname == CANNOT_VERIFY] == []
+
+
+@pytest.mark.slow
+def test_one_router_dropped_is_its_endpoint_alert_not_the_whole_api(chain_at_rest: Chain) -> None:
+    chain = chain_at_rest
+    start = time.monotonic()
+    chain.faults.drop("users")  # one of the two routers of customer_api_down
+    chain.wait_notices(_firing(CUSTOMER_ALERT, start), {ONCALL})
+    # Had it fired with the endpoint's alert, it would be in Prometheus and on its way.
+    late = chain.hooks.matching_within(
+        lambda p: p.monotonic > start and _post_notice(p).alertname == WHOLE_API_ALERT,
+        seconds=GROUP_WAIT_CRITICAL + GROUP_INTERVAL,
+    )
+    assert late == [], late
+    assert chain.ever(f'ALERTS{{alertname="{WHOLE_API_ALERT}"}}', time.monotonic() - start) == []
+
+
+@pytest.mark.slow
+def test_a_fix_before_the_escalation_time_notifies_no_escalation(chain_at_rest: Chain) -> None:
+    chain = chain_at_rest
+    start = time.monotonic()
+    chain.faults.error("/api/v1/features")
+    level_0 = f'ALERTS{{alertname="{FEATURES_ALERT}",escalation_level="0",alertstate="firing"}}'
+    wait_for(lambda: chain.stack.query(level_0), timeout=15, what=f"{FEATURES_ALERT} to fire")
+    chain.faults.clear_error("/api/v1/features")  # fixed, well before ESCALATION_TIME
+    fixed = time.monotonic()
+    chain.wait_notices(_firing(FEATURES_ALERT, start), {"team_webhook"})
+    # Still failing until 6 runs succeed, past the escalation's time; then resolved.
+    wait_for(lambda: not chain.stack.query(level_0), timeout=20, what=f"{FEATURES_ALERT} to end")
+    assert time.monotonic() - fixed > ESCALATION_TIME
+    escalated = f'ALERTS{{alertname="{FEATURES_ALERT}",escalation_level="1",alertstate="firing"}}'
+    assert chain.ever(escalated, time.monotonic() - start) == []
+    assert [n for n in chain.notices(start) if n.receiver == "product_manager_email"] == []

@@ -6,6 +6,8 @@ import pytest
 
 from exporter.cli import main
 from exporter.config import ConfigError, format_duration, load_config, parse_config, parse_duration
+from exporter.config.isolated import load_config_bounded
+from exporter.config.limits import ConfigLimits
 
 TESTDATA = Path(__file__).parent / "testdata" / "config"
 INVALID = sorted(TESTDATA.glob("invalid-*.yaml"))
@@ -23,15 +25,22 @@ TARGET = """
 def expected_messages(path: Path) -> list[str]:
     return [
         line.removeprefix("# expect: ")
-        for line in path.read_text().splitlines()
+        for line in path.read_bytes().decode(errors="replace").splitlines()
         if line.startswith("# expect: ")
     ]
 
 
+# Should a limit be lost, the case that tests it stops here rather than take the machine.
+BOUNDED = ConfigLimits(parse_timeout=60, parse_memory=1 << 30)
+
+
 @pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
-def test_each_invalid_config_reports_every_problem_with_path_and_line(path: Path) -> None:
+def test_each_invalid_config_reports_every_problem_with_path_and_line(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(path.parent)  # messages name the file as given: here, its name alone
     with pytest.raises(ConfigError) as raised:
-        parse_config(path.read_text(), path.name)
+        load_config_bounded(path.name, BOUNDED)
     assert str(raised.value).splitlines() == expected_messages(path)
 
 

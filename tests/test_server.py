@@ -15,8 +15,11 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from exporter.config import load_config
+from exporter.pages import index
+from exporter.probes import ProbeResult
 from exporter.runtime import Runtime
 from exporter.server import create_app, gzip_stream
+from exporter.state import TargetState
 from tests.servers import serve_app, wait_for
 
 SECRET = "tok-3f9a-very-secret"
@@ -60,7 +63,7 @@ def exporter(
         + target("zebra_missing", f"{api}/missing")
     )
     runtime = Runtime(load_config(path), path)
-    with serve_app(create_app(runtime)) as base:
+    with serve_app(create_app(runtime, enable_lifecycle=True)) as base:
         yield base, path
 
 
@@ -158,6 +161,7 @@ def test_the_index_page_lists_targets_with_state_and_reason(exporter: tuple[str,
     page = httpx.get(base).text
     assert "<td>zebra_admin</td>" in page
     assert "FAILING" in page
+    assert "): violation found" in page  # a 404 is the problem itself, found by the check
     assert "unexpected_status: status 404" in page
     assert SECRET not in page
 
@@ -170,7 +174,7 @@ def test_health_and_readiness(exporter: tuple[str, Path]) -> None:
 
 async def test_not_ready_until_the_scheduler_runs(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
-    path.write_text("targets: []\n")
+    path.write_text("targets:\n" + target("login", "http://127.0.0.1:1/"))
     app = create_app(Runtime(load_config(path), path))
     transport = httpx.ASGITransport(app=app)  # no lifespan: the scheduler never starts
     async with httpx.AsyncClient(transport=transport, base_url="http://exporter") as client:
@@ -234,3 +238,16 @@ async def test_the_gzip_stream_inflates_to_the_pieces_it_was_given() -> None:
 
     compressed = [c async for c in gzip_stream(chunks())]
     assert gzip.decompress(b"".join(compressed)) == b"".join(pieces)
+
+
+def test_the_index_page_tells_a_check_that_could_not_run_from_a_violation(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("targets:\n" + target("zebra_admin", "http://127.0.0.1:1/admin"))
+    runtime = Runtime(load_config(path), path)
+    (state,) = [TargetState(t) for t in runtime.config.targets]
+    runtime.scheduler.states = {"zebra_admin": state}
+    for _ in range(2):
+        state.record(ProbeResult.failed("connect_error", "connection refused"), 0.01, 1.0)
+    assert "FAILING (2 in a row): could not check" in index(runtime, 2.0)
+    state.record(ProbeResult.failed("unexpected_status", "status 404"), 0.01, 1.0)
+    assert "FAILING (3 in a row): violation found" in index(runtime, 2.0)

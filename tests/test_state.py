@@ -3,6 +3,12 @@ from __future__ import annotations
 import pytest
 
 from exporter.config import parse_config
+from exporter.conventions import (
+    FAILURE_REASONS,
+    OUTCOME_UNVERIFIED,
+    OUTCOME_VIOLATION,
+    REASON_OUTCOMES,
+)
 from exporter.probes import ProbeResult
 from exporter.state import Histogram, TargetState
 
@@ -72,3 +78,45 @@ def test_histogram_buckets_are_upper_inclusive(value: float, bucket: int) -> Non
     hist.observe(value)
     cumulative = [count for _, count in hist.cumulative()]
     assert cumulative == [int(i >= bucket) for i in range(3)] + [1]
+
+
+TIMEOUT = ProbeResult.failed("timeout", "no answer in 5s")
+RLS_OFF = ProbeResult.failed("rls_disabled", "RLS is off on users")
+
+
+def test_a_run_that_could_not_check_is_not_verified() -> None:
+    s = state(1, 2)
+    assert s.verified is None  # before the first run
+    verdicts: list[bool | None] = []
+    for result in (OK, RLS_OFF, TIMEOUT):
+        s.record(result, 0.01, 0.0)
+        verdicts.append(s.verified)
+    assert verdicts == [True, True, False]
+
+
+def test_failing_on_timeouts_alone_is_no_violation() -> None:
+    s = state(1, 2)
+    run(s, TIMEOUT, TIMEOUT)
+    assert (s.failing, s.violation) == (True, False)
+
+
+def test_a_violation_holds_through_later_runs_that_could_not_check_until_recovery() -> None:
+    s = state(2, 2)
+    violations = []
+    for result in (TIMEOUT, RLS_OFF, TIMEOUT, OK, TIMEOUT, OK, OK, TIMEOUT):
+        s.record(result, 0.01, 0.0)
+        violations.append(s.violation)
+    # Failing from the second run on; the violation it found stays known until two successes
+    # end the failure; the timeout after that starts afresh, with nothing known.
+    assert violations == [False, True, True, True, True, True, False, False]
+
+
+def test_a_violation_below_the_failure_threshold_is_forgotten_after_a_success() -> None:
+    s = state(2, 1)
+    run(s, RLS_OFF, OK, TIMEOUT, TIMEOUT)
+    assert (s.failing, s.violation) == (True, False)
+
+
+def test_every_failure_reason_is_a_violation_or_could_not_check() -> None:
+    assert set(REASON_OUTCOMES) == set(FAILURE_REASONS)
+    assert set(REASON_OUTCOMES.values()) == {OUTCOME_VIOLATION, OUTCOME_UNVERIFIED}

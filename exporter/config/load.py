@@ -11,9 +11,15 @@ from exporter import yamlsource
 from exporter.config import tenants
 from exporter.config.alerting_refs import check_alerting
 from exporter.config.compact import compact
+from exporter.config.dependencies import check_dependencies
+from exporter.config.limits import DEFAULT_LIMITS, ConfigLimits
 from exporter.config.model import Config
+from exporter.config.reading import read_text
 from exporter.config.references import check_references
 from exporter.yamlsource import Problem
+
+EMPTY = "the config is empty: it must list at least one target"
+NO_TARGETS = "must list at least one target: with none, nothing is probed and no alert can fire"
 
 
 class ConfigError(Exception):
@@ -28,19 +34,28 @@ class ConfigError(Exception):
         return ConfigError, (self.problems, self.source)  # it crosses from the parsing child
 
 
-def parse_config(text: str, source: str = "<config>", *, offline: bool = False) -> Config:
+def parse_config(
+    text: str, source: str = "<config>", *, offline: bool = False, only_target: str | None = None
+) -> Config:
     """Parse and validate config text; raise ConfigError listing every problem.
 
     offline: check secret references and CA file names without reading them, for commands
     that only generate or check files (a CI runner has no production secrets).
+    only_target: read the secrets and CA files of that target alone, and return a config
+    that holds it alone (all targets, unresolved, if none has that name); the others are
+    checked offline.
     """
     doc = yamlsource.load(text)
     problems = list(doc.problems)
     if problems and doc.data is None:
         raise ConfigError(problems, source)
-    expansion = tenants.expand({} if doc.data is None else doc.data, doc)
+    if doc.data is None:
+        raise ConfigError([Problem("", EMPTY)], source)
+    expansion = tenants.expand(doc.data, doc)
+    problems += _no_targets(doc)
     problems += expansion.problems
     problems += _duplicate_names(expansion, doc)
+    offline = offline or only_target is not None
     try:
         config = Config.model_validate(expansion.data, context={"offline": offline})
     except ValidationError as err:
@@ -52,19 +67,55 @@ def parse_config(text: str, source: str = "<config>", *, offline: bool = False) 
         problems.append(Problem(yamlsource.format_path(path), message, doc.line_of(path)))
 
     check_references(config, report)
+    check_dependencies(config, report)
     check_alerting(config, report)
     if problems:
         raise ConfigError(_by_line(_unique(problems)), source)
+    if only_target is not None:
+        config = _with_target_resolved(expansion, doc, only_target, source) or config
     return compact(config)
 
 
-def load_config(path: str | Path, *, offline: bool = False) -> Config:
-    """Read and parse a config file (see parse_config for `offline`)."""
+def load_config(
+    path: str | Path,
+    *,
+    offline: bool = False,
+    only_target: str | None = None,
+    limits: ConfigLimits = DEFAULT_LIMITS,
+) -> Config:
+    """Read and parse a config file (see parse_config for `offline` and `only_target`).
+
+    Only `limits.max_size` applies here; see limits.py for the parse's time and memory.
+    """
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text, problems = read_text(Path(path), limits)
     except OSError as err:
         raise ConfigError([Problem("", f"cannot read config: {err.strerror}")], str(path)) from None
-    return parse_config(text, str(path), offline=offline)
+    if problems:
+        raise ConfigError(problems, str(path))
+    return parse_config(text, str(path), offline=offline, only_target=only_target)
+
+
+def _no_targets(doc: yamlsource.Document) -> list[Problem]:
+    if not isinstance(doc.data, dict) or doc.data.get("targets", []) != []:
+        return []  # other shapes are pydantic's to report
+    return [Problem("targets", NO_TARGETS, doc.line_of(("targets",)))]
+
+
+def _with_target_resolved(
+    expansion: tenants.Expansion, doc: yamlsource.Document, name: str, source: str
+) -> Config | None:
+    """Validate the named target again, reading its secrets and files: a config of it alone."""
+    data = expansion.data
+    found = [i for i, t in enumerate(data["targets"]) if t["name"] == name]
+    if not found:
+        return None
+    one = tenants.Expansion({**data, "targets": [data["targets"][found[0]]]})
+    one.origin = [expansion.origin[found[0]]]
+    try:
+        return Config.model_validate(one.data, context={"offline": False})
+    except ValidationError as err:
+        raise ConfigError(_by_line(_from_pydantic(err, one, doc)), source) from None
 
 
 def _by_line(problems: list[Problem]) -> list[Problem]:

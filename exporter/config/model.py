@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from exporter.config.alerting import Receiver, Routing, Smtp
-from exporter.config.business import Alert, Context, RevenueAtRisk, Tenant, Tier
+from exporter.config.business import Alert, Context, RevenueAtRisk, Service, Tenant, Tier
 from exporter.config.http import HTTPSpec
 from exporter.config.openapi import OpenAPISpec
 from exporter.config.postgres import PostgresSpec
@@ -15,7 +15,16 @@ from exporter.config.redis import RedisSpec
 from exporter.config.steps import StepsSpec
 from exporter.config.tcp import TCPSpec
 from exporter.config.tls import CertificateExpiry
-from exporter.config.types import Duration, Labels, Name, ProbeSpec, Severity, StrictModel
+from exporter.config.types import (
+    Duration,
+    Interval,
+    Labels,
+    Name,
+    ProbeSpec,
+    Severity,
+    StrictModel,
+)
+from exporter.conventions import SEVERITIES
 
 # Fields a target takes from `defaults:` when it does not set them itself.
 INHERITED = ("interval", "timeout", "failure_threshold", "success_threshold", "tenant", "tier")
@@ -23,7 +32,7 @@ KINDS = ("http", "openapi", "steps", "tcp", "postgres", "redis")
 
 
 class Defaults(StrictModel):
-    interval: Duration = 30.0
+    interval: Interval = 30.0
     timeout: Duration = 10.0
     failure_threshold: int = Field(default=2, ge=1)
     success_threshold: int = Field(default=2, ge=1)
@@ -45,11 +54,13 @@ class Target(StrictModel):
     tier: str = ""
     labels: Labels = Field(default_factory=dict)
     revenue_at_risk: RevenueAtRisk | None = None
-    interval: Duration = 30.0
+    interval: Interval = 30.0
     timeout: Duration = 10.0
     failure_threshold: int = Field(default=2, ge=1)
     success_threshold: int = Field(default=2, ge=1)
     alert: Name | None = None
+    # Targets (by name) or services this one needs: their failure mutes this one's alerts.
+    depends_on: list[Name] = Field(default_factory=list)
     per_tenant: bool = False
     http: HTTPSpec | None = None
     openapi: OpenAPISpec | None = None
@@ -100,6 +111,7 @@ class Config(StrictModel):
     alerts: dict[Name, Alert] = Field(default_factory=dict)
     tiers: dict[Name, Tier] = Field(default_factory=dict)
     tenants: dict[Name, Tenant] = Field(default_factory=dict)
+    services: dict[Name, Service] = Field(default_factory=dict)
     targets: list[Target] = Field(default_factory=list)
     # The generated alert on certificates of TLS targets that expire soon.
     certificate_expiry: CertificateExpiry = Field(default_factory=CertificateExpiry)
@@ -107,6 +119,26 @@ class Config(StrictModel):
     receivers: dict[Name, Receiver] = Field(default_factory=dict)
     smtp: Smtp | None = None
     routing: Routing | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _severity_of_alert(cls, data: Any) -> Any:
+        """A target that references an alert fires at its severity: it need not repeat it, and
+        references.py reports one that says otherwise."""
+        if not isinstance(data, dict):
+            return data
+        alerts, targets = data.get("alerts"), data.get("targets")
+        if not isinstance(alerts, dict) or not isinstance(targets, list):
+            return data
+        filled = []
+        for target in targets:
+            name = target.get("alert") if isinstance(target, dict) else None
+            alert = alerts.get(name) if isinstance(name, str) else None
+            severity = alert.get("severity") if isinstance(alert, dict) else None
+            if severity in SEVERITIES and "severity" not in target:
+                target = {**target, "severity": severity}
+            filled.append(target)
+        return {**data, "targets": filled}
 
     @model_validator(mode="after")
     def _inherit(self) -> Config:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from exporter.config.model import Config
 from exporter.config.types import format_duration
-from exporter.conventions import RESERVED_ALERT_NAMES, alert_name
+from exporter.conventions import RESERVED_ALERT_NAMES, SELF_CONTEXT, SLO_CONTEXT, alert_name
 
 Report = Callable[[tuple[str | int, ...], str], None]
 
@@ -25,6 +25,7 @@ def check_references(config: Config, report: Report) -> None:
             )
         for field, name, section in _target_refs(config, i):
             report((*here, field), undefined(name, section, getattr(config, section)))
+        _check_target_alert(config, i, report)
         if target.steps is not None:  # variables a step uses before any step sets them
             for path, message in target.steps.problems():
                 report((*here, "steps", *path), message)
@@ -34,6 +35,11 @@ def check_references(config: Config, report: Report) -> None:
             report(
                 ("alerts", name, "context"), undefined(alert.context, "contexts", config.contexts)
             )
+        unverified = alert.unverified_context
+        known = [*config.contexts, SELF_CONTEXT, SLO_CONTEXT]
+        if unverified is not None and config.contexts and unverified not in known:
+            report(("alerts", name, "unverified_context"), undefined(unverified, "contexts", known))
+        _check_covers(config, name, report)
     for name, tenant in config.tenants.items():
         if config.tiers and tenant.tier not in config.tiers:
             report(("tenants", name, "tier"), undefined(tenant.tier, "tiers", config.tiers))
@@ -52,6 +58,43 @@ def _check_alert_names(config: Config, report: Report) -> None:
                 f"becomes alertname {alertname}, as alerts.{seen[alertname]} does",
             )
         seen.setdefault(alertname, name)
+
+
+def _check_target_alert(config: Config, i: int, report: Report) -> None:
+    """A target fires at its alert's severity, and never references a whole-of alert."""
+    target = config.targets[i]
+    alert = config.alerts.get(target.alert or "")
+    if alert is None:
+        return
+    if alert.covers is not None:
+        report(
+            ("targets", i, "alert"),
+            f"{target.alert} covers the targets of {alert.covers}: reference {alert.covers}",
+        )
+    elif target.severity != alert.severity:
+        report(
+            ("targets", i, "severity"),
+            f"{target.severity} is not the severity of its alert {target.alert} "
+            f"({alert.severity}): one target, one severity; leave it out to take the alert's",
+        )
+
+
+def _check_covers(config: Config, name: str, report: Report) -> None:
+    alert = config.alerts[name]
+    if alert.covers is None:
+        return
+    covered = config.alerts.get(alert.covers)
+    here = ("alerts", name, "covers")
+    if covered is None:
+        report(here, undefined(alert.covers, "alerts", config.alerts))
+    elif alert.covers == name or covered.covers is not None:
+        report(here, f"{alert.covers} covers others itself: cover an alert that targets reference")
+    for field, placeholder in alert.target_placeholders():
+        report(
+            ("alerts", name, field),
+            f"{{{placeholder}}} names one target, and {name} fires per tenant for all the "
+            f"targets of {alert.covers}",
+        )
 
 
 def undefined(name: str, section: str, defined: Iterable[str]) -> str:

@@ -27,16 +27,29 @@ from exporter.jsonpath import compile_path
 _DURATION = re.compile(
     r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
 )
-_DURATION_UNITS = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
+_DURATION_UNITS_MS = (365 * 86400_000, 7 * 86400_000, 86400_000, 3600_000, 60_000, 1000, 1)
+# Prometheus' own bound: a duration is a signed 64-bit count of nanoseconds.
+_MAX_DURATION_MS = (2**63 - 1) // 1_000_000
+# A target probed less often than daily is not watched; one that said `99999999999h`
+# would never run at all.
+MAX_INTERVAL, MAX_INTERVAL_TEXT = 86400.0, "24h"
 _NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 
 def parse_duration(value: object) -> float:
     """Parse a Prometheus duration such as `30s`, `1m30s` or `250ms` into seconds."""
+    ms = _duration_ms(value)
+    if ms > _MAX_DURATION_MS:
+        raise ValueError(f"must be a duration of at most 292 years, not {value!r}")
+    return ms / 1000
+
+
+def _duration_ms(value: object) -> int:
     match = _DURATION.match(value) if isinstance(value, str) and value else None
     if match is None:
         raise ValueError(f'must be a duration such as "30s", "5m" or "250ms", not {value!r}')
-    return sum(int(n) * unit for n, unit in zip(match.groups(), _DURATION_UNITS, strict=True) if n)
+    groups = zip(match.groups(), _DURATION_UNITS_MS, strict=True)
+    return sum(int(n) * unit for n, unit in groups if n)
 
 
 def format_duration(seconds: float) -> str:
@@ -77,7 +90,14 @@ def _regex(value: object) -> re.Pattern[str]:
         raise ValueError(f"is not a valid regular expression: {err}") from None
 
 
+def _interval(value: object) -> float:
+    if _duration_ms(value) > MAX_INTERVAL * 1000:
+        raise ValueError(f"must be at most {MAX_INTERVAL_TEXT}, not {value}")
+    return _positive_duration(value)
+
+
 Duration = Annotated[float, BeforeValidator(_positive_duration)]
+Interval = Annotated[float, BeforeValidator(_interval)]
 
 
 def _json_path(value: str) -> str:

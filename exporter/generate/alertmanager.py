@@ -1,4 +1,4 @@
-"""DIR/alertmanager/: alertmanager.yml, its templates, and the routing tests that hold it.
+"""DIR/alertmanager/: alertmanager.yml, its templates, and the routing and inhibition tests.
 
 Usage: `alertmanager_files(load_config("examples/marketedge.yaml"))` -> {path: text}. Raises
 RoutingError when the tree is invalid or routes an alert against the config's policy: a bundle
@@ -12,9 +12,10 @@ from __future__ import annotations
 from exporter import conventions as c
 from exporter.config import Config
 from exporter.config.alerting import TimeInterval as ConfigTimeInterval
-from exporter.generate import am_check, render_alertmanager
-from exporter.generate.alerts import targets_of
+from exporter.generate import am_check, am_inhibition, dependencies, render_alertmanager
+from exporter.generate.alerts import fired_definitions
 from exporter.generate.am_cases import routing_cases
+from exporter.generate.am_inhibition import inhibition_cases
 from exporter.generate.am_model import (
     AlertmanagerConfig,
     InhibitRule,
@@ -34,6 +35,7 @@ CONFIG_FILE = f"{DIR}/alertmanager.yml"
 TEMPLATES_DIR = f"{DIR}/templates"
 TESTS_DIR = f"{DIR}/tests"
 ROUTING_TESTS_FILE = f"{TESTS_DIR}/routing.yml"
+INHIBITION_TESTS_FILE = f"{TESTS_DIR}/inhibition.yml"
 OWNED_DIRS = (DIR, TEMPLATES_DIR, TESTS_DIR)
 TEMPLATE_GLOBS = ("templates/*.tmpl",)  # relative to alertmanager.yml, as Alertmanager reads it
 
@@ -49,12 +51,15 @@ class RoutingError(Exception):
 def alertmanager_files(config: Config, notify_to: str = "") -> dict[str, str]:
     """alertmanager.yml, templates/*.tmpl and tests/routing.yml, by bundle path."""
     am, cases = alertmanager_config(config, notify_to), routing_cases(config)
-    problems = am_check.problems(am, cases)
+    inhibitions = inhibition_cases(config)
+    problems = am_check.problems(am, cases) + am_inhibition.problems(am.inhibit_rules, inhibitions)
     if problems:
         raise RoutingError(problems)
     files = {CONFIG_FILE: render_alertmanager.alertmanager_file(am)}
     files |= {f"{TEMPLATES_DIR}/{name}": text for name, text in TEMPLATES.items()}
     files[ROUTING_TESTS_FILE] = render_alertmanager.routing_tests_file(cases)
+    if inhibitions:
+        files[INHIBITION_TESTS_FILE] = render_alertmanager.inhibition_tests_file(inhibitions)
     return files
 
 
@@ -91,33 +96,49 @@ def routing_warnings(config: Config) -> list[str]:
 
 
 def inhibit_rules(config: Config, cases: tuple[RoutingCase, ...]) -> tuple[InhibitRule, ...]:
-    """A service outage mutes the per-endpoint alerts of that service and tenant; an emergency
-    mutes the less severe alerts of the same probe, service and tenant. `equal` keeps both
-    inside one service and one tenant (an absent label counts as equal to an absent one).
-    The outage mutes only level 0: when nobody acts on it, the escalations still go out."""
+    """A service outage mutes the per-endpoint alerts of that service and tenant; a whole-of
+    alert mutes the alerts it covers in its tenant; an emergency mutes the less severe alerts
+    of the same probe, service and tenant. `equal` keeps these inside one service or tenant (an
+    absent label counts as equal to an absent one). They mute only level 0: when nobody acts
+    on the alert that stands for them, the escalations still go out. Last, each declared
+    dependency mutes what depends on it (dependencies.py), every level."""
     rules = []
-    definitions = sorted(c.alert_name(n) for n in config.alerts if targets_of(config, n))
+    names = fired_definitions(config)
+    per_target = [n for n in names if config.alerts[n].covers is None]
+    definitions = sorted(c.alert_name(n) for n in per_target)
+    if any(config.alerts[n].fires_on == "violation" for n in per_target):
+        definitions.append(c.ALERT_CANNOT_VERIFY)
+    level_0 = Matcher(c.LABEL_ESCALATION_LEVEL, "0")
     if outages(config) and definitions:
         rules.append(
             InhibitRule(
                 source=(Matcher("alertname", c.ALERT_SERVICE_OUTAGE),),
-                target=(
-                    Matcher("alertname", "|".join(definitions), "=~"),
-                    Matcher(c.LABEL_ESCALATION_LEVEL, "0"),
-                ),
+                target=(Matcher("alertname", "|".join(sorted(definitions)), "=~"), level_0),
                 equal=(c.LABEL_SERVICE, c.LABEL_TENANT),
             )
         )
+    for name in names:
+        covered = config.alerts[name].covers
+        if covered is not None:
+            rules.append(
+                InhibitRule(
+                    source=(Matcher("alertname", c.alert_name(name)),),
+                    target=(Matcher("alertname", c.alert_name(covered)), level_0),
+                    equal=(c.LABEL_TENANT,),
+                )
+            )
     emergency, *lower = c.SEVERITIES
     if any(case.labels.get(c.LABEL_SEVERITY) == emergency for case in cases):
         rules.append(
             InhibitRule(
-                source=(Matcher(c.LABEL_SEVERITY, emergency),),
+                # A probe's own: a whole-of or outage alert has none, and would otherwise mute
+                # every lesser alert without a probe in its tenant (burn rates, for one).
+                source=(Matcher(c.LABEL_SEVERITY, emergency), Matcher(c.LABEL_PROBE, ".+", "=~")),
                 target=(Matcher(c.LABEL_SEVERITY, "|".join(lower), "=~"),),
                 equal=(c.LABEL_PROBE, c.LABEL_SERVICE, c.LABEL_TENANT),
             )
         )
-    return tuple(rules)
+    return (*rules, *dependencies.inhibit_rules(config))
 
 
 def _time_intervals(config: Config) -> tuple[TimeInterval, ...]:

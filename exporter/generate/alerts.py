@@ -1,42 +1,49 @@
 """Alerting rules: one per alert definition and escalation level, the outage and self-monitoring.
 
 A definition's rule fires while `business_probe_failing` is 1 on one of the targets that
-reference it. The exporter already applies failure_threshold and success_threshold, so the base
-rule has no `for`. Escalation level N (N >= 1) is the same rule with `for: N x escalation_time`,
-labelled `escalation_level: "N"` and `escalate_to: escalation_chain[N]`; level 0 goes to
-escalation_chain[0], the first responder. Alertmanager routes on these labels.
+reference it (`business_probe_violation`, for one that fires on violations only: see
+unverified.py for what fires when such a check cannot run). The exporter already applies
+failure_threshold and success_threshold, so the base rule has no `for`. Escalation level N
+(N >= 1) is the same rule with `for: N x escalation_time`, labelled `escalation_level: "N"` and
+`escalate_to: escalation_chain[N]`; level 0 goes to escalation_chain[0], the first responder.
+Alertmanager routes on these labels. An escalation also needs the last run to have failed
+(`business_probe_consecutive_failures > 0`): once a run succeeds, the failure is being fixed, and
+no one more is told of it, though `failing` waits for success_threshold before it clears.
+A definition that `covers` another fires per tenant (whole.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 from exporter import conventions as c
-from exporter.config import Alert, Config, Target, format_duration
-from exporter.generate import messages as m
+from exporter.config import Config
+from exporter.generate.definition import (
+    definition_annotations,
+    escalation_for,
+    failing_expr,
+    levels,
+    members,
+    reason_window,
+    reasons_of,
+    rule_labels,
+    targets_of,
+    template_fill,
+)
 from exporter.generate.model import AlertingRule, RuleFile, RuleGroup
 from exporter.generate.outage import outage_group
 from exporter.generate.selfmon import self_monitoring_group
+from exporter.generate.unverified import cannot_verify_rule
+from exporter.generate.whole import whole_rules
 
 ALERTS_FILE = "alerts"
 OUTAGE_FILE = "outage"
 SELF_MONITORING_FILE = "self-monitoring"
-# The reason annotation looks this far back at least; longer for slow or patient targets.
-MIN_REASON_WINDOW = 300.0
-
-DESCRIPTION = (
-    "Probe {probe} of service {service} (tenant {tenant}) is failing: "
-    "most frequent failure reason {reason}."
-)
-TECHNICAL = "{probe} is failing: {reason}."
 
 
 def alert_rule_files(config: Config) -> list[RuleFile]:
     """rules/alerts, rules/outage (when a service has several targets), rules/self-monitoring."""
     groups = tuple(
         RuleGroup(c.GROUP_ALERT_PREFIX + name, definition_rules(config, name))
-        for name in config.alerts
-        if targets_of(config, name)
+        for name in fired_definitions(config)
     )
     files = [RuleFile(ALERTS_FILE, groups)] if groups else []
     outage = outage_group(config)
@@ -46,114 +53,31 @@ def alert_rule_files(config: Config) -> list[RuleFile]:
     return files
 
 
-def targets_of(config: Config, name: str) -> list[Target]:
-    """The targets that reference alert definition `name`, in config order."""
-    return [t for t in config.targets if t.alert == name]
+def fired_definitions(config: Config) -> list[str]:
+    """The definitions that have rules: those with targets, or covering some, in config order."""
+    return [name for name in config.alerts if members(config, name)]
 
 
 def definition_rules(config: Config, name: str) -> tuple[AlertingRule, ...]:
-    """The base rule of a definition, then one rule per escalation level."""
-    alert, targets = config.alerts[name], targets_of(config, name)
-    fill = template_fill(alert, reason_window(targets))
-    return tuple(
+    """The base rule of a definition, then one rule per escalation level (and, for one that
+    fires on violations, the rule for a check that cannot run)."""
+    alert = config.alerts[name]
+    if alert.covers is not None:
+        return whole_rules(config, name)
+    targets = targets_of(config, name)
+    window = reason_window(targets)
+    fill = template_fill(alert, window, reasons_of(alert))
+    metric = c.PROBE_VIOLATION if alert.fires_on == "violation" else c.PROBE_FAILING
+    rules = tuple(
         AlertingRule(
             alert=c.alert_name(name),
-            expr=failing_expr(targets),
+            expr=failing_expr(targets, metric, escalated=level > 0),
             for_=escalation_for(alert, level),
             labels=rule_labels(alert, level),
             annotations=definition_annotations(name, alert, level, fill),
         )
         for level in levels(alert)
     )
-
-
-def escalation_for(alert: Alert, level: int) -> str:
-    """`for` of a level: none for level 0, level x escalation_time after it."""
-    if level == 0 or alert.escalation_time is None:
-        return ""
-    return format_duration(level * alert.escalation_time)
-
-
-def levels(alert: Alert) -> range:
-    """Level 0, then one level per further entry of the chain when there is an escalation_time."""
-    if alert.escalation_time is None:
-        return range(1)
-    return range(max(1, len(alert.escalation_chain)))
-
-
-def failing_expr(targets: Sequence[Target]) -> str:
-    names = sorted(t.name for t in targets)
-    if len(names) == 1:
-        probe = m.matcher(c.LABEL_PROBE, names[0])
-    else:  # names are [a-zA-Z0-9_]: nothing to escape in the regex
-        probe = m.matcher(c.LABEL_PROBE, "|".join(names), "=~")
-    return m.job_selector(c.PROBE_FAILING, probe) + " == 1"
-
-
-def reason_window(targets: Sequence[Target]) -> str:
-    """Long enough to hold the failed runs that made each target failing, and one more."""
-    longest = max(t.interval * (t.failure_threshold + 1) for t in targets)
-    return format_duration(max(MIN_REASON_WINDOW, longest))
-
-
-def rule_labels(alert: Alert, level: int) -> dict[str, str]:
-    labels = {
-        c.LABEL_SEVERITY: alert.severity,
-        c.LABEL_CONTEXT: alert.context,
-        c.LABEL_PRIORITY: c.PRIORITIES[alert.severity],
-        c.LABEL_ESCALATION_LEVEL: str(level),
-    }
-    if alert.escalation_chain:
-        labels[c.LABEL_ESCALATE_TO] = alert.escalation_chain[level]
-    return labels
-
-
-def template_fill(alert: Alert, window: str) -> dict[str, str]:
-    """Each placeholder as the Go template fragment Prometheus expands when the alert fires."""
-    revenue = m.job_selector(c.PROBE_REVENUE_AT_RISK, m.matcher(c.LABEL_PROBE, "%s"))
-    reason = m.reason_template(window)
-    return placeholder_values(
-        labels={name: m.label(name) for name in ("probe", "service", "tenant", "tier")},
-        reason=reason,
-        revenue=m.money_template(f"max by ({c.LABEL_CURRENCY}) ({revenue})", "probe"),
-        alert=alert,
-    )
-
-
-def placeholder_values(
-    labels: Mapping[str, str], reason: str, revenue: str, alert: Alert
-) -> dict[str, str]:
-    """The value of every message placeholder, from the probe's labels and what was seen."""
-    sla = m.spoken_duration(alert.recovery_sla)
-    return {
-        **{name: labels.get(name, "") for name in ("probe", "service", "tenant", "tier")},
-        "reason": reason,
-        "error_details": reason,
-        "revenue_at_risk": revenue,
-        "recovery_sla": sla,
-        "recovery_eta": sla,
-    }
-
-
-def definition_annotations(
-    name: str, alert: Alert, level: int, fill: Mapping[str, str]
-) -> dict[str, str]:
-    """The annotations of a definition's rule at `level`, placeholders filled from `fill`."""
-    summary = alert.summary or f"{name.replace('_', ' ').capitalize()}: {{probe}} is failing"
-    if level:
-        summary = f"Escalated to {alert.escalation_chain[level]} (level {level}): {summary}"
-    technical = alert.technical_message or TECHNICAL
-    if not {"{reason}", "{error_details}"} & set(m.placeholders(technical)):
-        technical += " Failure reason: {reason}."
-    out = {
-        c.ANNOTATION_SUMMARY: summary,
-        c.ANNOTATION_DESCRIPTION: DESCRIPTION,
-        c.ANNOTATION_STAKEHOLDER: alert.stakeholder_message or alert.business_impact,
-        c.ANNOTATION_TECHNICAL: technical,
-        c.ANNOTATION_BUSINESS_IMPACT: alert.business_impact,
-        c.ANNOTATION_REVENUE_AT_RISK: "{revenue_at_risk}",
-        c.ANNOTATION_RECOVERY_SLA: "{recovery_sla}",
-    }
-    if alert.runbook_url:
-        out[c.ANNOTATION_RUNBOOK_URL] = alert.runbook_url
-    return {key: m.substitute(text, fill) for key, text in out.items()}
+    if alert.fires_on == "violation":
+        rules += (cannot_verify_rule(config, name, targets, window),)
+    return rules

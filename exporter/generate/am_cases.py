@@ -14,10 +14,11 @@ from collections.abc import Iterator, Mapping
 
 from exporter import conventions as c
 from exporter.config import Config
-from exporter.generate.alerts import definition_rules, targets_of
+from exporter.generate.alerts import definition_rules, fired_definitions
 from exporter.generate.am_model import RoutingCase
 from exporter.generate.am_routes import expected_receivers
 from exporter.generate.burn import burn_group
+from exporter.generate.definition import members
 from exporter.generate.model import AlertingRule, RuleGroup
 from exporter.generate.outage import outage_group
 from exporter.generate.selfmon import self_monitoring_group
@@ -33,26 +34,27 @@ def routing_cases(config: Config) -> tuple[RoutingCase, ...]:
 
 def alert_label_sets(config: Config) -> Iterator[tuple[str, dict[str, str]]]:
     """(name, labels) of a representative of every alert the bundle's rules fire."""
-    for definition in config.alerts:
-        targets = targets_of(config, definition)
-        if not targets:
-            continue  # no target, no rule
+    for definition in fired_definitions(config):
+        first = members(config, definition)[0]
+        whole = config.alerts[definition].covers is not None
+        # A whole-of alert carries its tenant only; the others, their target's labels.
+        series = {c.LABEL_TENANT: first.tenant} if whole else first.static_labels()
         for rule in definition_rules(config, definition):
-            labels = _labels(rule, targets[0].static_labels())
+            labels = alert_labels(rule, series)
             yield _level_name(labels), labels
     for rule in _alerting(outage_group(config)):
-        labels = _labels(rule)
+        labels = alert_labels(rule)
         where = f"{labels.get(c.LABEL_SERVICE, '')}/{labels.get(c.LABEL_TENANT, '')}"
         yield f"{rule.alert} {where}", labels
     for rule in _alerting(self_monitoring_group()):
-        yield rule.alert, _labels(rule)
+        yield rule.alert, alert_labels(rule)
     first_tenant = {t.tier: name for name, t in reversed(config.tenants.items())}
     seen: set[str] = set()
     for rule in _alerting(burn_group(config)):
         if rule.alert not in seen:  # one tier stands for the others: routing ignores the tier
             seen.add(rule.alert)
             tenant = first_tenant.get(rule.labels.get(c.LABEL_TIER, ""), "")
-            yield rule.alert, _labels(rule, {c.LABEL_TENANT: tenant})
+            yield rule.alert, alert_labels(rule, {c.LABEL_TENANT: tenant})
 
 
 def _alerting(group: RuleGroup | None) -> Iterator[AlertingRule]:
@@ -61,7 +63,7 @@ def _alerting(group: RuleGroup | None) -> Iterator[AlertingRule]:
             yield rule
 
 
-def _labels(rule: AlertingRule, series: Mapping[str, str] | None = None) -> dict[str, str]:
+def alert_labels(rule: AlertingRule, series: Mapping[str, str] | None = None) -> dict[str, str]:
     """What the alert carries: the series' labels, the rule's over them, and its name.
     Prometheus drops labels with empty values, and so does this."""
     labels = {**(series or {}), **rule.labels, "alertname": rule.alert}
@@ -69,6 +71,8 @@ def _labels(rule: AlertingRule, series: Mapping[str, str] | None = None) -> dict
 
 
 def _level_name(labels: Mapping[str, str]) -> str:
+    if c.LABEL_UNVERIFIED in labels:
+        return f"{labels['alertname']} {labels[c.LABEL_UNVERIFIED]}"
     level = labels.get(c.LABEL_ESCALATION_LEVEL, "0")
     name = f"{labels['alertname']} level {level}"
     if level != "0" and c.LABEL_ESCALATE_TO in labels:

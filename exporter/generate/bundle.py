@@ -78,9 +78,9 @@ def _add(files: dict[str, str], path: str, text: str) -> None:
     files[path] = text
 
 
-def write(files: dict[str, str], out_dir: Path) -> Written:
+def write(files: dict[str, str], out_dir: Path, owned: tuple[str, ...] = OWNED_DIRS) -> Written:
     """Write the bundle under out_dir, touching only files whose text changed, and remove the
-    generated files of owned directories that the bundle no longer has."""
+    generated files of the `owned` directories that the bundle no longer has."""
     written, unchanged = [], []
     for path, text in files.items():
         target = out_dir / path
@@ -90,16 +90,16 @@ def write(files: dict[str, str], out_dir: Path) -> Written:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         written.append(path)
-    removed = [path for path in _generated(out_dir) if path not in files]
+    removed = [path for path in _generated(out_dir, owned) if path not in files]
     for path in removed:
         (out_dir / path).unlink()
     return Written(tuple(written), tuple(unchanged), tuple(removed))
 
 
-def _generated(out_dir: Path) -> list[str]:
+def _generated(out_dir: Path, owned: tuple[str, ...]) -> list[str]:
     """Files in the owned directories that carry the generated header, hand-written ones not."""
     found = []
-    for directory in OWNED_DIRS:
+    for directory in owned:
         for path in sorted((out_dir / directory).glob("*")):
             if path.is_file() and _is_generated(path):
                 found.append(path.relative_to(out_dir).as_posix())

@@ -27,6 +27,7 @@ from exporter.demo.backends import DATABASE, POSTGRES, POSTGRES_PASSWORD_ENV, RE
 from exporter.generate import render
 from exporter.generate.bundle import BundleOptions, build, write
 from exporter.generate.grafana_provisioning import GrafanaOptions
+from exporter.generate.model import ScrapeSecurity
 from exporter.generate.prometheus import PrometheusOptions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,8 +46,18 @@ SERVICES = {
 # Prefixes of the bundle's files that are the same as the reference bundle's, mounted from it.
 SHARED = ("rules/", "grafana/dashboards/")
 SINK = "http://sink:9000"
+# Where the prometheus service mounts what deploy/web/init.sh made for the exporter: the CA
+# that signed its certificate, and the password whose bcrypt hash its web config holds.
+EXPORTER_WEB = "/etc/prometheus/exporter-web"
+SCRAPE_USER = "prometheus"
 OPTIONS = BundleOptions(
-    PrometheusOptions(exporters=("exporter:9117",), alertmanager="alertmanager:9093"),
+    PrometheusOptions(
+        exporters=("exporter:9117",),
+        alertmanager="alertmanager:9093",
+        exporter_security=ScrapeSecurity(
+            f"{EXPORTER_WEB}/ca.pem", SCRAPE_USER, f"{EXPORTER_WEB}/scrape-password"
+        ),
+    ),
     GrafanaOptions(prometheus_url="http://prometheus:9090"),
 )
 _ORIGIN = (

@@ -77,19 +77,26 @@ def _status() -> tuple[PanelBuilder, ...]:
         (Query(f"max by ({_PROBE}) ({select(c.PROBE_SUCCESS)})", "{{probe}}"),),
         size=(18, 8),
     )
+    violation = select(c.PROBE_VIOLATION)
     state = Spec(
         4,
         "Alert state by probe",
         "FAILING after failure_threshold consecutive failures, OK after success_threshold "
-        "consecutive successes: what the alerts fire on.",
-        (Query(f"max by ({_PROBE}) ({failing})", "{{probe}}"),),
+        "consecutive successes: what the alerts fire on. A failure is a VIOLATION when a run "
+        "of it found the problem, COULD NOT CHECK when no run could (business_probe_violation).",
+        (Query(f"max by ({_PROBE}) ({failing} + {violation})", "{{probe}}"),),
         size=(24, 8),
     )
     red_from_one = thresholds(("green", None), ("red", 1))
     return (
         stat_panel(count).thresholds(red_from_one),
         status_history(matrix, (1, "UP", "green"), (0, "DOWN", "red")),
-        state_timeline(state, (0, "OK", "green"), (1, "FAILING", "red")),
+        state_timeline(
+            state,
+            (0, "OK", "green"),
+            (1, "FAILING: COULD NOT CHECK", "orange"),
+            (2, "FAILING: VIOLATION", "red"),
+        ),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from exporter import conventions as c
 
@@ -51,22 +51,37 @@ def job_selector(metric: str, *matchers: str) -> str:
     return selector(metric, matcher("job", c.EXPORTER_JOB), *matchers)
 
 
-def reason_template(window: str) -> str:
+def reason_template(
+    window: str,
+    matchers: Sequence[str] = (),
+    args: Sequence[str] = (c.LABEL_PROBE,),
+    results: Sequence[str] = (),
+) -> str:
     """The failure reason seen most over `window` on the alert's probe, from the runs counter.
 
     A reason counts when its counter increased in the window, or when its series appeared in
     it: the exporter creates a reason's series at its first occurrence, and increase() needs
     two samples, so a new reason alone would read "unknown" at the first evaluation. Reasons
     of earlier incidents neither increased nor appeared, and are left out.
+
+    `matchers` and `args` select other series than the probe's: each `%s` in the matchers is
+    filled with the alert's label of that name, and the reasons of all the series are summed.
+    `results` keeps only these reasons (a violation alert names the violation it found).
     """
-    runs = job_selector(
-        c.PROBE_RUNS + "_total",
-        matcher(c.LABEL_PROBE, "%s"),
-        matcher(c.LABEL_RESULT, c.RESULT_SUCCESS, "!="),
-    )
-    query = f"topk(1, increase({runs}[{window}]) > 0 or ({runs} unless {runs} offset {window}))"
+    if not matchers:
+        matchers = (matcher(c.LABEL_PROBE, "%s"),)
+    if results:
+        which = matcher(c.LABEL_RESULT, "|".join(results), "=~")
+    else:
+        which = matcher(c.LABEL_RESULT, c.RESULT_SUCCESS, "!=")
+    runs = job_selector(c.PROBE_RUNS + "_total", *matchers, which)
+    seen = f"increase({runs}[{window}]) > 0 or ({runs} unless {runs} offset {window})"
+    if args != (c.LABEL_PROBE,):
+        seen = f"sum by ({c.LABEL_RESULT}) ({seen})"
+    query = f"topk(1, {seen})"
+    arguments = " ".join(f"$labels.{a}" for _ in range(3) for a in args)
     return (
-        f"{{{{ with printf `{query}` $labels.probe $labels.probe $labels.probe | query }}}}"
+        f"{{{{ with printf `{query}` {arguments} | query }}}}"
         f"{{{{ range . }}}}{{{{ .Labels.{c.LABEL_RESULT} }}}}{{{{ end }}}}"
         f"{{{{ else }}}}{UNKNOWN_REASON}{{{{ end }}}}"
     )

@@ -99,9 +99,19 @@ class RuleTestFile:
 
 
 @dataclass(frozen=True, slots=True)
+class ScrapeSecurity:
+    """How Prometheus reaches an exporter behind its --web.config.file: HTTPS, basic auth."""
+
+    ca_file: str
+    username: str
+    password_file: str
+
+
+@dataclass(frozen=True, slots=True)
 class ScrapeJob:
     job_name: str
     targets: tuple[str, ...]
+    security: ScrapeSecurity | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,10 +68,14 @@ def _outage(config: Config, service: str, tenant: str, targets: tuple[Target, ..
 
 
 def _severity_and_context(config: Config, target: Target) -> tuple[str, str]:
-    """What a failure of the target means: its alert definition's if it has one, else its own."""
+    """What a failure of the target means: its alert definition's if it has one, else its own.
+    A check that fires on violations only says nothing of one when all else fails with it: it
+    counts in the context of its could-not-check alert."""
     alert = config.alerts.get(target.alert) if target.alert else None
     if alert is None:
         return target.severity, target.context
+    if alert.fires_on == "violation":
+        return alert.severity, alert.unverified_context or c.SELF_CONTEXT
     return alert.severity, alert.context
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from exporter.conventions import EXPORTER_JOB
-from exporter.generate.model import PrometheusConfig, ScrapeJob
+from exporter.generate.model import PrometheusConfig, ScrapeJob, ScrapeSecurity
 
 # Relative to prometheus.yml, as Prometheus resolves rule_files: the bundle's rules/ folder.
 RULE_FILES = ("../rules/*.rules.yml",)
@@ -20,6 +20,8 @@ class PrometheusOptions:
     alertmanager: str = "127.0.0.1:9093"
     scrape_interval: str = "15s"
     evaluation_interval: str = "15s"
+    # Set when the exporters serve HTTPS with basic auth (a hardened deployment).
+    exporter_security: ScrapeSecurity | None = None
 
 
 def prometheus_config(options: PrometheusOptions) -> PrometheusConfig:
@@ -28,5 +30,5 @@ def prometheus_config(options: PrometheusOptions) -> PrometheusConfig:
         evaluation_interval=options.evaluation_interval,
         rule_files=RULE_FILES,
         alertmanagers=(options.alertmanager,),
-        scrape_jobs=(ScrapeJob(EXPORTER_JOB, options.exporters),),
+        scrape_jobs=(ScrapeJob(EXPORTER_JOB, options.exporters, options.exporter_security),),
     )

@@ -19,6 +19,7 @@ from exporter.generate.model import (
     RecordingRule,
     RuleFile,
     RuleTestFile,
+    ScrapeJob,
     TestCase,
 )
 
@@ -94,12 +95,22 @@ def prometheus_file(config: PrometheusConfig) -> str:
             "alerting": {
                 "alertmanagers": [{"static_configs": [{"targets": list(config.alertmanagers)}]}]
             },
-            "scrape_configs": [
-                {"job_name": job.job_name, "static_configs": [{"targets": list(job.targets)}]}
-                for job in config.scrape_jobs
-            ],
+            "scrape_configs": [_scrape_job(job) for job in config.scrape_jobs],
         }
     )
+
+
+def _scrape_job(job: ScrapeJob) -> dict[str, Any]:
+    out: dict[str, Any] = {"job_name": job.job_name}
+    if job.security is not None:
+        out["scheme"] = "https"
+        out["tls_config"] = {"ca_file": job.security.ca_file}
+        out["basic_auth"] = {
+            "username": job.security.username,
+            "password_file": job.security.password_file,
+        }
+    out["static_configs"] = [{"targets": list(job.targets)}]
+    return out
 
 
 def grafana_datasources_file(source: GrafanaDatasource) -> str:

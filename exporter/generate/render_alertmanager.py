@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from exporter.generate.am_inhibition import InhibitionCase
 from exporter.generate.am_model import (
     AlertmanagerConfig,
     Email,
@@ -63,6 +64,21 @@ def routing_tests_file(cases: Sequence[RoutingCase]) -> str:
     )
 
 
+def inhibition_tests_file(cases: Sequence[InhibitionCase]) -> str:
+    """A list of {name, source, target, muted}: while source fires, target is held back or not."""
+    return to_yaml(
+        [
+            {
+                "name": case.name,
+                "source": dict(case.source),
+                "target": dict(case.target),
+                "muted": case.muted,
+            }
+            for case in cases
+        ]
+    )
+
+
 def _global(smtp: Smtp) -> dict[str, Any]:
     out: dict[str, Any] = {"smtp_smarthost": smtp.smarthost, "smtp_from": smtp.from_}
     if smtp.auth_username:
@@ -93,11 +109,13 @@ def _route(route: Route) -> dict[str, Any]:
 
 
 def _inhibit(rule: InhibitRule) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "source_matchers": [str(m) for m in rule.source],
         "target_matchers": [str(m) for m in rule.target],
-        "equal": list(rule.equal),
     }
+    if rule.equal:
+        out["equal"] = list(rule.equal)
+    return out
 
 
 def _receiver(receiver: Receiver) -> dict[str, Any]:

@@ -26,7 +26,7 @@ alerts:
 contexts:
   zebra_opportunity: {}
 targets:
-  - {name: slow, severity: high, context: zebra_opportunity, service: s, alert: zebra_admin_failure,
+  - {name: slow, context: zebra_opportunity, service: s, alert: zebra_admin_failure,
      interval: 60s, timeout: 10s, http: {url: "http://127.0.0.1:1/"}}
   - {name: fast, severity: high, context: zebra_opportunity, service: s, alert: plain,
      interval: 30s, timeout: 5s, http: {url: "http://127.0.0.1:1/"}}

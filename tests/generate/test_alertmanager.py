@@ -88,9 +88,10 @@ def test_the_watchdog_goes_to_its_dead_mans_switch_and_nowhere_else(reference: C
 
 def test_every_alert_of_the_config_has_a_routing_case(reference: Config) -> None:
     names = [c.name for c in routing_cases(reference)]
-    assert len(names) == len(set(names)) == 33
+    assert len(names) == len(set(names)) == 39
     for expected in (
         "CompleteApiFailure level 3 to ceo",  # every escalation level
+        "BusinessCannotVerify TenantIsolationBreach",  # a check that cannot run
         "BusinessServiceOutage admin/zebra_associates",  # every outage
         "BusinessProbeStale",  # self-monitoring
         "Watchdog",
@@ -164,14 +165,37 @@ def test_the_routing_tests_file_lists_every_case_with_its_receivers(reference: C
 
 
 def test_inhibition_stays_inside_one_service_and_tenant(reference: Config) -> None:
-    outage, emergency = alertmanager_config(reference).inhibit_rules
+    outage, whole, emergency, *dependencies = alertmanager_config(reference).inhibit_rules
     assert [str(m) for m in outage.source] == ['alertname="BusinessServiceOutage"']
     assert "ZebraAdminFailure" in outage.target[0].value
+    assert "BusinessCannotVerify" in outage.target[0].value
     assert str(outage.target[1]) == 'escalation_level="0"'  # escalations go on in an outage
     assert outage.equal == ("service", "tenant")
-    assert [str(m) for m in emergency.source] == ['severity="emergency"']
+    assert [str(m) for m in whole.source] == ['alertname="CompleteApiFailure"']
+    assert [str(m) for m in whole.target] == [
+        'alertname="CriticalEndpointFailure"',
+        'escalation_level="0"',
+    ]
+    assert whole.equal == ("tenant",)
+    # A probe's own emergency: CompleteApiFailure, which has no probe, mutes no burn rate.
+    assert [str(m) for m in emergency.source] == ['severity="emergency"', 'probe=~".+"']
     assert emergency.target[0].value == "critical|high|medium|low|info"
     assert emergency.equal == ("probe", "service", "tenant")
+    assert dependencies  # dependencies.py's, tested in test_dependencies.py
+
+
+def test_a_check_that_cannot_run_reaches_on_call_only_a_breach_security_too(
+    reference: Config,
+) -> None:
+    on_call = "email_immediate+pagerduty_critical+slack_emergency"
+    security = "email_legal+email_security_team+pagerduty_security+slack_security"
+    assert case(reference, "BusinessCannotVerify TenantIsolationBreach") == (on_call,)
+    assert case(reference, "TenantIsolationBreach level 0") == (on_call, security)
+    text = REFERENCE.read_text().replace(
+        "unverified_context: operational", "unverified_context: security"
+    )
+    told = parse_config(text, offline=True)
+    assert case(told, "BusinessCannotVerify TenantIsolationBreach") == (on_call, security)
 
 
 def _routes(am: AlertmanagerConfig, change: Callable[[list[Route]], None]) -> AlertmanagerConfig:

@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from exporter.config import Config, load_config, parse_config
 from exporter.demo.sink import Post, SmtpSink, WebhookSink
+from exporter.generate.alertmanager import INHIBITION_TESTS_FILE
 from exporter.generate.am_cases import routing_cases
 from tests.generate.test_alertmanager_tools import write_alertmanager
 from tests.generate.test_bundle import REFERENCE
@@ -98,7 +100,7 @@ def test_an_outage_and_an_emergency_inhibit_only_their_own_service_and_tenant(
         zebra,  # the admin service of the Zebra tenant: muted
         {**zebra, "service": "users", "probe": "zebra_users"},  # another service: not
         {**zebra, "probe": "zebra_flow", "escalation_level": "1"},  # an escalation: not
-        labels_of(config, "CompleteApiFailure level 0", service="admin", tenant="marketedge"),
+        labels_of(config, "CriticalEndpointFailure level 0", service="admin", tenant="marketedge"),
         labels_of(config, "AuthSystemFailure level 0"),  # an emergency of auth_login_endpoint
         {**stale, "probe": "auth_login_endpoint"},  # less severe, the same probe: muted
         {**stale, "probe": "api_response_time_auth_login"},  # another probe: not
@@ -112,7 +114,7 @@ def test_an_outage_and_an_emergency_inhibit_only_their_own_service_and_tenant(
             ("ZebraAdminFailure", "zebra_users", "users", "zebra_associates"): "active",
             ("ZebraAdminFailure", "zebra_flow", "admin", "zebra_associates"): "active",
             (
-                "CompleteApiFailure",
+                "CriticalEndpointFailure",
                 "critical_endpoints_auth_login",
                 "admin",
                 "marketedge",
@@ -123,6 +125,35 @@ def test_an_outage_and_an_emergency_inhibit_only_their_own_service_and_tenant(
             ("BusinessProbeStale", "auth_login_endpoint", "auth", "acme"): "active",
         }
         wait_for(lambda: states(url) == expected, timeout=10, what="inhibition to settle")
+
+
+def test_each_generated_inhibition_case_holds_in_a_real_alertmanager(tmp_path: Path) -> None:
+    """alertmanager/tests/inhibition.yml, case by case: the dependency's alert fires, and
+    Alertmanager holds back (or not) the alert of what depends on it; then both resolve."""
+    config = load_config(REFERENCE, offline=True)
+    with WebhookSink() as sink, alertmanager(write_alertmanager(config, tmp_path, sink.url)) as url:
+        cases = yaml.safe_load((tmp_path / INHIBITION_TESTS_FILE).read_text())
+        assert len(cases) == 19
+        for case in cases:
+            _holds(url, case)
+
+
+def _holds(url: str, case: dict[str, Any]) -> None:
+    source, target = case["source"], case["target"]
+    post_alerts(url, {"labels": source}, {"labels": target})
+    expected = "suppressed" if case["muted"] else "active"
+    wait_for(lambda: _state(url, target) == expected, timeout=10, what=case["name"])
+    assert _state(url, source) == "active", case["name"]
+    ended = datetime.now(UTC).isoformat()
+    post_alerts(url, *({"labels": a, "endsAt": ended} for a in (source, target)))
+    wait_for(lambda: not states(url), timeout=10, what=f"{case['name']}: resolved")
+
+
+def _state(url: str, labels: Mapping[str, str]) -> str:
+    with urllib.request.urlopen(f"{url}/api/v2/alerts", timeout=5) as response:
+        alerts = json.load(response)
+    found = [a["status"]["state"] for a in alerts if a["labels"] == labels]
+    return found[0] if found else "absent"
 
 
 SINGLE_ROUTE = """
@@ -152,6 +183,11 @@ COMPONENT = "zebra_admin_access / admin / zebra_associates"
 TITLE = "[FIRING:1] P1 ZebraAdminFailure | zebra_opportunity | tenant zebra_associates"
 
 
+ONE_TARGET = """targets:
+  - {name: login, severity: info, context: ops, service: auth, http: {url: "http://127.0.0.1:1/"}}
+"""
+
+
 @pytest.fixture
 def single_route(tmp_path: Path) -> Iterator[tuple[str, WebhookSink, SmtpSink]]:
     """Alertmanager with one route to a Slack, a PagerDuty and an email receiver, all sinks."""
@@ -164,7 +200,7 @@ def single_route(tmp_path: Path) -> Iterator[tuple[str, WebhookSink, SmtpSink]]:
             .replace("KEY_FILE", str(tmp_path / "pagerduty.key"))
             .replace("SINK", sink.url)
         )
-        config = parse_config(text + "targets: []\n", offline=True)
+        config = parse_config(text + ONE_TARGET, offline=True)
         with alertmanager(write_alertmanager(config, tmp_path / "bundle")) as url:
             yield url, sink, mail
 

@@ -16,6 +16,7 @@ from exporter.generate.model import AlertingRule
 from exporter.generate.series import compress
 
 GOOD = Path(__file__).parents[1] / "testdata" / "generate" / "in-escalation.yaml"
+LOGIN_REFRESH = 'job="business_exporter",probe=~"login|refresh"'
 
 
 def config_with(path: str, value: Any) -> Config:
@@ -91,11 +92,15 @@ CASES: list[tuple[str, str, Any, Check, object]] = [
         [("", "0", "")],
     ),
     (
-        "severity critical makes priority P1",
-        "alerts.auth_failure.severity",
-        "critical",
-        lambda c: (base(c).labels["severity"], base(c).labels["priority"]),
-        ("critical", "P1"),
+        "severity high makes priority P2, on the alert and on its target's series",
+        "alerts.isolation_breach.severity",
+        "high",
+        lambda c: (
+            rules(c, "IsolationBreach")[0].labels["severity"],
+            rules(c, "IsolationBreach")[0].labels["priority"],
+            c.targets[3].static_labels()["severity"],
+        ),
+        ("high", "P2", "high"),
     ),
     (
         "the alert's context, not the target's, labels the alert",
@@ -170,6 +175,94 @@ CASES: list[tuple[str, str, Any, Check, object]] = [
         "2h",
         lambda c: base(c).annotations["stakeholder_message"],
         "Users locked out of {{ $labels.service }}. Recovery ETA: 2 hours",
+    ),
+    (
+        "an escalation level also needs the last run to have failed; level 0 does not",
+        "alerts.auth_failure.escalation_time",
+        "3m",
+        lambda c: [r.expr.split("\n")[-1] for r in rules(c, "AuthFailure")],
+        [
+            'business_probe_failing{job="business_exporter",probe=~"login|refresh"} == 1',
+            *[f"and business_probe_consecutive_failures{{{LOGIN_REFRESH}}} > 0"] * 2,
+        ],
+    ),
+    (
+        "fires_on violation reads business_probe_violation and adds BusinessCannotVerify",
+        "alerts.isolation_breach.fires_on",
+        "violation",
+        lambda c: (
+            [r.expr for r in rules(c, "IsolationBreach")][:1]
+            + [r.expr for r in rules(c, "BusinessCannotVerify")]
+        ),
+        [
+            'business_probe_violation{job="business_exporter",probe="isolation"} == 1',
+            'business_probe_failing{job="business_exporter",probe="isolation"} == 1\n'
+            'unless business_probe_violation{job="business_exporter",probe="isolation"} == 1',
+        ],
+    ),
+    (
+        "fires_on failure fires on any failure and has no BusinessCannotVerify",
+        "alerts.isolation_breach.fires_on",
+        "failure",
+        lambda c: (
+            [r.expr for r in rules(c, "IsolationBreach")][:1],
+            rules(c, "BusinessCannotVerify"),
+        ),
+        (['business_probe_failing{job="business_exporter",probe="isolation"} == 1'], []),
+    ),
+    (
+        "BusinessCannotVerify is in the operational context, at the definition's severity",
+        "alerts.isolation_breach.severity",
+        "high",
+        lambda c: {
+            k: rules(c, "BusinessCannotVerify")[0].labels[k]
+            for k in ("severity", "context", "unverified")
+        },
+        {"severity": "high", "context": "operational", "unverified": "IsolationBreach"},
+    ),
+    (
+        "unverified_context routes a check that cannot run elsewhere",
+        "alerts.isolation_breach.unverified_context",
+        "security",
+        lambda c: rules(c, "BusinessCannotVerify")[0].labels["context"],
+        "security",
+    ),
+    (
+        "BusinessCannotVerify waits as long as a dependency can take to be detected",
+        "targets.0.interval",
+        "1m",
+        # login: 2 failed runs a minute apart, the last one timing out after 10s.
+        lambda c: rules(c, "BusinessCannotVerify")[0].for_,
+        "2m10s",
+    ),
+    (
+        "without depends_on BusinessCannotVerify does not wait",
+        "targets.3.depends_on",
+        None,
+        lambda c: rules(c, "BusinessCannotVerify")[0].for_,
+        "",
+    ),
+    (
+        "a whole-of alert counts the failing targets it covers per tenant against all of them",
+        "alerts.auth_down.quorum",
+        "100%",
+        lambda c: rules(c, "AuthDown")[0].expr,
+        f"count by (tenant) (business_probe_failing{{{LOGIN_REFRESH}}} == 1)\n"
+        f">= count by (tenant) (business_probe_failing{{{LOGIN_REFRESH}}})",
+    ),
+    (
+        "a quorum below 100% takes that share of them",
+        "alerts.auth_down.quorum",
+        "50%",
+        lambda c: rules(c, "AuthDown")[0].expr.split("\n")[1],
+        f">= count by (tenant) (business_probe_failing{{{LOGIN_REFRESH}}}) * 50 / 100",
+    ),
+    (
+        "a whole-of alert carries the tenant, no probe",
+        "alerts.auth_down.summary",
+        "Auth down for {tenant}",
+        lambda c: rules(c, "AuthDown")[0].annotations["summary"],
+        "Auth down for {{ $labels.tenant }}",
     ),
     (
         "without a runbook_url there is no runbook annotation",

@@ -22,8 +22,10 @@ from exporter.generate.bundle import OWNED_DIRS
 from exporter.generate.compose import (
     BUNDLE_DIR,
     CONFIG_FILE,
+    EXPORTER_WEB,
     OUT,
     POSTGRES_INIT,
+    SCRAPE_USER,
     SHARED,
     SINK,
     compose_config,
@@ -107,7 +109,7 @@ def test_the_init_script_sets_up_what_the_compose_database_targets_check(
         targets = [t for t in data["targets"] if "postgres" in t]
         assert {t["name"] for t in targets} >= {"database_connectivity", "tenant_isolation"}
         for target in targets:
-            target.pop("alert", None)
+            _standalone(target)
             target["postgres"] |= {"host": server.host, "port": server.port}
         monkeypatch.setenv("MARKETEDGE_DB_PASSWORD", password)
         config = parse_config(yaml.safe_dump({"targets": targets}))
@@ -136,9 +138,9 @@ def compose() -> dict[str, Any]:
 
 
 def test_docker_compose_validates_with_every_service(compose: dict[str, Any]) -> None:
-    assert SERVICES | {"sink"} == compose["services"].keys()
+    assert SERVICES | {"sink", "web-init"} == compose["services"].keys()
     built = {name for name, s in compose["services"].items() if "build" in s}
-    assert built == {"exporter", "demo-api", "sink"}
+    assert built == {"exporter", "demo-api", "sink", "web-init"}
     context = Path(compose["services"]["exporter"]["build"]["context"])
     assert (context / "Dockerfile").is_file()
 
@@ -161,13 +163,22 @@ def test_every_published_port_is_bound_to_loopback(compose: dict[str, Any]) -> N
 
 def _mounts(service: dict[str, Any]) -> dict[str, Path]:
     """Container path -> host path of each bind mount."""
-    mounts = {}
+    return {target: Path(source) for target, source in _all_mounts(service) if "/" in source}
+
+
+def _volumes(service: dict[str, Any]) -> dict[str, str]:
+    """Container path -> name of each named volume."""
+    return {target: source for target, source in _all_mounts(service) if "/" not in source}
+
+
+def _all_mounts(service: dict[str, Any]) -> list[tuple[str, str]]:
+    mounts = []
     for volume in service.get("volumes", []):
         if isinstance(volume, str):
             source, target = volume.split(":")[:2]
         else:
             source, target = volume["source"], volume["target"]
-        mounts[target] = Path(source)
+        mounts.append((target, source))
     return mounts
 
 
@@ -260,7 +271,7 @@ def test_the_compose_redis_lets_the_session_probe_in(
         wait_for(lambda: _accepts(port), what="redis-server")
         data = yaml.safe_load((OUT / CONFIG_FILE).read_text())
         (target,) = [t for t in data["targets"] if "redis" in t]
-        target.pop("alert", None)
+        _standalone(target)
         target["redis"] |= {"host": "127.0.0.1", "port": port}
         # The password docker-compose.yml gives both when MARKETEDGE_REDIS_PASSWORD is unset.
         password = compose["services"]["exporter"]["environment"]["MARKETEDGE_REDIS_PASSWORD"]
@@ -270,6 +281,49 @@ def test_the_compose_redis_lets_the_session_probe_in(
         assert result.success, f"{result.reason}: {result.detail}"
 
 
+def _standalone(target: dict[str, Any]) -> None:
+    """A target of the compose config made to load alone: without its alert (and the severity
+    it takes from it) and what it depends on."""
+    target.pop("alert", None)
+    target.pop("depends_on", None)
+    target.setdefault("severity", "critical")
+
+
 def _file(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+def test_the_exporter_serves_https_with_basic_auth_and_no_lifecycle(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    command = services["exporter"]["command"]
+    web_config = command[command.index("--web.config.file") + 1]
+    assert "--web.enable-lifecycle" not in command
+    assert Path(web_config).parent == Path("/etc/business-exporter/web")
+    assert _volumes(services["exporter"]) == {"/etc/business-exporter/web": "exporter-web"}
+    assert services["exporter"]["depends_on"]["web-init"] == {
+        "condition": "service_completed_successfully"
+    }
+    # web-init writes the volume the exporter and Prometheus read, with deploy/web/init.sh.
+    init = services["web-init"]
+    (init_dir,) = [t for t, name in _volumes(init).items() if name == "exporter-web"]
+    assert init["command"][:3] == ["sh", next(iter(_mounts(init))), init_dir]
+    assert _mounts(init)[init["command"][1]] == ROOT / "deploy" / "web" / "init.sh"
+    assert _volumes(services["prometheus"]) == {EXPORTER_WEB: "exporter-web"}
+
+
+def test_prometheus_scrapes_the_exporter_with_the_files_web_init_makes(
+    compose: dict[str, Any],
+) -> None:
+    prometheus = _mounts(compose["services"]["prometheus"])
+    scrape = yaml.safe_load((prometheus["/bundle/prometheus"] / "prometheus.yml").read_text())
+    job = scrape["scrape_configs"][0]
+    assert job["scheme"] == "https"
+    assert job["tls_config"] == {"ca_file": f"{EXPORTER_WEB}/ca.pem"}
+    assert job["basic_auth"] == {
+        "username": SCRAPE_USER,
+        "password_file": f"{EXPORTER_WEB}/scrape-password",
+    }
+    # tests/web/test_deploy.py runs deploy/web/init.sh and a real Prometheus on this job.

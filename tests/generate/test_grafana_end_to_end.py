@@ -48,7 +48,6 @@ alerts:
     escalation_chain: [oncall_engineer, product_manager]
 targets:
   - name: zebra_admin_access
-    severity: high
     context: zebra_opportunity
     service: admin
     tenant: zebra_associates

@@ -39,7 +39,6 @@ alerts:
     recovery_sla: 10m
 targets:
   - name: zebra_admin_access
-    severity: high
     context: zebra_opportunity
     service: admin
     tenant: zebra_associates
@@ -50,7 +49,6 @@ targets:
       url: API/api/v1/admin/feature-flags
       valid_status_codes: [200, 401, 403]
   - name: auth_login
-    severity: critical
     context: revenue_critical
     service: auth
     tenant: marketedge
