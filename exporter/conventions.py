@@ -26,6 +26,11 @@ PROBE_STEP_SUCCESS: Final = "business_probe_step_success"
 PROBE_STEP_DURATION: Final = "business_probe_step_duration_seconds"
 PROBE_INTERVAL: Final = "business_probe_interval_seconds"
 
+# Maintenance windows (exporter/config/maintenance.py): 1 while a window holds, per tenant and
+# service of the targets it covers; the SLI rules leave those series' runs out while it is 1.
+MAINTENANCE_ACTIVE: Final = "business_maintenance_window_active"
+LABEL_WINDOW: Final = "window"
+
 # Exporter self-metrics.
 BUILD_INFO: Final = "business_exporter_build_info"
 CONFIG_RELOAD_SUCCESSFUL: Final = "business_exporter_config_last_reload_successful"
