@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from exporter import conventions as c
 from exporter.config import Config
 from exporter.generate.alerts import definition_rules, targets_of
+from exporter.generate.am_maintenance import expected_mutes, maintenance_cases
 from exporter.generate.am_model import RoutingCase
 from exporter.generate.am_routes import expected_receivers
 from exporter.generate.burn import burn_group
@@ -24,11 +25,15 @@ from exporter.generate.selfmon import self_monitoring_group
 
 
 def routing_cases(config: Config) -> tuple[RoutingCase, ...]:
-    """One case per alert label set, named after the alert, in rule-file order."""
-    return tuple(
-        RoutingCase(name, labels, expected_receivers(config, labels))
+    """One case per alert label set, named after the alert, in rule-file order; then one per
+    maintenance scope (am_maintenance.py)."""
+    cases = tuple(
+        RoutingCase(
+            name, labels, expected_receivers(config, labels), expected_mutes(config, labels)
+        )
         for name, labels in alert_label_sets(config)
     )
+    return cases + maintenance_cases(config, cases)
 
 
 def alert_label_sets(config: Config) -> Iterator[tuple[str, dict[str, str]]]:
