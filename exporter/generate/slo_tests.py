@@ -18,6 +18,7 @@ from __future__ import annotations
 from exporter import conventions as c
 from exporter.config import Config, Target, Tier
 from exporter.generate.burn_tests import PAGE_TIMING, TICKET_TIMING, burn_cases
+from exporter.generate.maintenance_tests import maintenance_test_file
 from exporter.generate.model import PromqlTest, RuleTestFile, TestCase
 from exporter.generate.objectives import AVAILABILITY, LATENCY, ratio
 from exporter.generate.revenue_tests import revenue_cases
@@ -65,7 +66,8 @@ def slo_test_files(config: Config) -> list[RuleTestFile]:
             "slo-days", "1d", tuple(windows_case(t, DAY_WINDOWS, "5m", "1d", "1d") for t in first)
         ),
     ]
-    return [f for f in files if f.tests]
+    maintenance = maintenance_test_file(config)
+    return [f for f in files if f.tests] + ([maintenance] if maintenance else [])
 
 
 def _slo_file(name: str, evaluation: str, tests: tuple[TestCase, ...]) -> RuleTestFile:
