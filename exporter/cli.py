@@ -1,4 +1,4 @@
-"""Command line: `business-exporter serve|check|generate|probe|demo`; main() returns the code."""
+"""Command line: `business-exporter serve|check|generate|report|probe|demo`; main() returns it."""
 
 from __future__ import annotations
 
@@ -70,6 +70,19 @@ def _parser() -> argparse.ArgumentParser:
     probe.add_argument("--config", required=True, type=Path)
     probe.add_argument("name")
     probe.set_defaults(run=_probe)
+
+    report = sub.add_parser("report", help="the SLA report of each tenant over a period")
+    report.add_argument("--config", required=True, type=Path)
+    report.add_argument("--prometheus", required=True, type=_http_url, metavar="URL")
+    report.add_argument("--from", dest="start", required=True, metavar="DATE")
+    report.add_argument("--to", dest="end", required=True, metavar="DATE", help="not included")
+    report.add_argument("--tenant", default=None, metavar="NAME")
+    report.add_argument("--format", choices=("json", "html", "markdown"), default="json")
+    report.add_argument("--out", type=Path, default=None, help="default: standard output")
+    report.add_argument(
+        "--step", type=_duration, default="1m", help="incident resolution (default %(default)s)"
+    )
+    report.set_defaults(run=_report)
 
     demo = sub.add_parser("demo", help="run the demo API and the exporter on the reference config")
     demo.add_argument("--config", type=Path, default=None, help="default: examples/marketedge.yaml")
@@ -223,6 +236,24 @@ def _probe(args: argparse.Namespace) -> int:
     print("\n".join(trace.lines))
     print(f"finished in {duration:.3f}s: {'success' if result.success else 'failure'}")
     return EXIT_OK if result.success else EXIT_FAILED
+
+
+def _report(args: argparse.Namespace) -> int:
+    from exporter.report.command import run_report
+
+    config = _load(args.config, offline=True)
+    if config is None:
+        return EXIT_CONFIG
+    return run_report(
+        config,
+        args.prometheus,
+        args.start,
+        args.end,
+        tenant=args.tenant,
+        output=args.format,
+        out=args.out,
+        step=parse_duration(args.step),
+    )
 
 
 def _demo(args: argparse.Namespace) -> int:
