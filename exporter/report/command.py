@@ -85,14 +85,19 @@ def _cuts(config: Config, period: Period, tenants: list[str]) -> list[tuple[date
 
 
 class _Progress:
-    """One line on stderr, rewritten as the queries go."""
+    """One line on stderr, rewritten as the queries go; into a file or a pipe, where a
+    rewritten line would pile up, the first message and the last phase only."""
 
     def __init__(self, err: TextIO) -> None:
         self.err = err
         self.width = 0
+        self.rewrite = err.isatty()
 
     def __call__(self, message: str) -> None:
-        self.err.write("\r" + message.ljust(self.width))
+        if self.rewrite:
+            self.err.write("\r" + message.ljust(self.width))
+        elif not self.width or "stretch" not in message:
+            self.err.write(("\n" if self.width else "") + message)
         self.err.flush()
         self.width = len(message)
 

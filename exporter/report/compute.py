@@ -143,7 +143,7 @@ def _ratio(counts: Counts) -> float | None:
 
 
 def _union_seconds(spans: list[Span]) -> float:
-    return sum((e - s).total_seconds() for s, e in merge(spans))
+    return float(sum((e - s).total_seconds() for s, e in merge(spans)))
 
 
 def _latency(counts: Counts, bound: float, objective: float) -> Latency:
