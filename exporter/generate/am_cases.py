@@ -21,6 +21,7 @@ from exporter.generate.am_routes import expected_receivers
 from exporter.generate.burn import burn_group
 from exporter.generate.model import AlertingRule, RuleGroup
 from exporter.generate.outage import outage_group
+from exporter.generate.predict import predict_group
 from exporter.generate.selfmon import self_monitoring_group
 
 
@@ -53,7 +54,7 @@ def alert_label_sets(config: Config) -> Iterator[tuple[str, dict[str, str]]]:
         yield rule.alert, _labels(rule)
     first_tenant = {t.tier: name for name, t in reversed(config.tenants.items())}
     seen: set[str] = set()
-    for rule in _alerting(burn_group(config)):
+    for rule in [*_alerting(burn_group(config)), *_alerting(predict_group(config))]:
         if rule.alert not in seen:  # one tier stands for the others: routing ignores the tier
             seen.add(rule.alert)
             tenant = first_tenant.get(rule.labels.get(c.LABEL_TIER, ""), "")

@@ -23,6 +23,7 @@ from exporter.generate.model import (
     TestCase,
 )
 from exporter.generate.objectives import AVAILABILITY, SLOS
+from exporter.generate.predict import exhaustion_name
 from exporter.generate.series import exporter_labels, scraped_labels, series
 from exporter.generate.slo import GROUP_ORDER, LEVELS, RULE_FILE, TENANT, Level
 from exporter.generate.slo_testdata import (
@@ -134,13 +135,10 @@ def _check(record: str, labels: dict[str, str], value: float, test: str) -> Prom
 
 
 def _silent(config: Config) -> tuple[AlertTest, ...]:
-    """No SLO alert, page or ticket, during the window, at its end and after it."""
-    return tuple(
-        AlertTest(f"{minute}m", alert_name(slo, page))
-        for slo in SLOS
-        for page in (True, False)
-        for minute in (DURING, CHECK, LENGTH)
-    )
+    """No SLO alert, page, ticket or prediction, during the window, at its end and after it."""
+    names = [alert_name(slo, page) for slo in SLOS for page in (True, False)]
+    names += [exhaustion_name(slo) for slo in SLOS] + [c.ALERT_LATENCY_TREND]
+    return tuple(AlertTest(f"{m}m", name) for name in names for m in (DURING, CHECK, LENGTH))
 
 
 def _page(config: Config, target: Target) -> tuple[AlertTest, ...]:

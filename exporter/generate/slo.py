@@ -32,6 +32,7 @@ from exporter.generate.objectives import (
     ratio,
     tier_selector,
 )
+from exporter.generate.predict import predict_group
 from exporter.generate.revenue import revenue_group
 
 SHORT = c.SLO_WINDOWS[0]
@@ -90,6 +91,7 @@ GROUP_ORDER = (
     c.GROUP_SLO_DAYS,
     c.GROUP_SLO_BUDGET,
     c.GROUP_SLO_ALERTS,
+    c.GROUP_SLO_PREDICTIONS,
 )
 
 
@@ -103,6 +105,7 @@ def slo_rule_files(config: Config) -> list[RuleFile]:
         RuleGroup(c.GROUP_SLO_DAYS, _days(ratios), DAYS_INTERVAL),
         RuleGroup(c.GROUP_SLO_BUDGET, _budgets(config), DAYS_INTERVAL),
         burn_group(config),
+        predict_group(config),
     )
     return [
         RuleFile(REVENUE_RULE_FILE, (revenue_group(),)),
