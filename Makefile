@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # docker-compose (1.29) only validates docker-compose.yml offline in the tests: no engine runs.
-DEBIAN_PACKAGES := prometheus prometheus-alertmanager redis-server postgresql docker-compose
+# chromium prints the HTML SLA report to PDF in the tests, poppler-utils reads the PDF back.
+DEBIAN_PACKAGES := prometheus prometheus-alertmanager redis-server postgresql docker-compose \
+	chromium poppler-utils
 BENCH_PACKAGES := nginx-light prometheus-blackbox-exporter
 
 .PHONY: demo test lint typecheck unit deps lock system-deps bench-deps bench bundle clean

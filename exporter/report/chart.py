@@ -11,6 +11,7 @@ from exporter.report.text import percent, when
 
 WIDTH, HEIGHT = 640, 180
 LEFT, RIGHT, TOP, BOTTOM = 64, 8, 10, 24
+TICK_GAP = 14  # vertical room a tick label needs
 
 
 def availability_chart(bars: list[Bar], objective: float | None, name: str) -> str:
@@ -29,11 +30,14 @@ def availability_chart(bars: list[Bar], objective: float | None, name: str) -> s
         f'<line class="axis" x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" '
         f'y2="{TOP + plot_h}"/>',
     ]
-    for value in sorted({low, 1.0, *([objective] if objective is not None else [])}):
-        parts.append(
-            f'<text class="tick" x="{LEFT - 6}" y="{y(value) + 4:.1f}" '
-            f'text-anchor="end">{percent(value, 2)}</text>'
-        )
+    labelled: list[float] = []
+    for value in [*([objective] if objective is not None else []), low, 1.0]:
+        if all(abs(y(value) - y(other)) >= TICK_GAP for other in labelled):
+            labelled.append(value)  # the objective first: a tick too close to it is left out
+            parts.append(
+                f'<text class="tick" x="{LEFT - 6}" y="{y(value) + 4:.1f}" '
+                f'text-anchor="end">{percent(value, 2)}</text>'
+            )
     for i, bar in enumerate(bars):
         parts.append(_bar(bar, objective, LEFT + i * slot, slot, y, TOP + plot_h))
     if objective is not None:
