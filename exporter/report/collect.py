@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from exporter import conventions as c
 from exporter.config.timeintervals import Span
+from exporter.generate.messages import matcher
 from exporter.report.prometheus import Prometheus, Series
 
 MAX_POINTS = 10_000  # a range query returns at most 11,000 points a series
@@ -47,8 +48,9 @@ class Raw:
 
 
 def selector(tenant: str | None, *extra: str) -> str:
-    matchers = [f'{c.LABEL_TENANT}="{tenant}"' if tenant else f'{c.LABEL_TENANT}!=""', *extra]
-    return "{" + ", ".join(matchers) + "}"
+    """A tenant's series (a tenant's name is text from the config: quoted as PromQL quotes)."""
+    mine = matcher(c.LABEL_TENANT, tenant) if tenant else matcher(c.LABEL_TENANT, "", "!=")
+    return "{" + ", ".join([mine, *extra]) + "}"
 
 
 def collect(

@@ -33,6 +33,7 @@ def parse_instant(text: str, flag: str) -> datetime:
         raise PeriodError(
             f"{flag} {text!r} is not a date such as 2026-11-01 or 2026-11-01T09:00:00Z"
         ) from None
+    when = when.replace(microsecond=0)  # ranges are whole seconds
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
 
 
