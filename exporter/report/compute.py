@@ -120,11 +120,17 @@ def _tenant(config: Config, period: Period, raw: Raw, name: str) -> TenantReport
                 bars[bucket].add(counts[scope])
     report.chart = [Bar(s, e, _ratio(n)) for (s, e), n in bars.items()]
     report.maintenance_seconds = _union_seconds([x for spans in excluded.values() for x in spans])
-    report.windows = sorted({w for s in scopes for w in windows_of(config, *s)})
+    report.windows = sorted(
+        {w for s in scopes for w in windows_of(config, *s) if _held(config, w, period)}
+    )
     if tier is not None:
         report.latency = _latency(report.counts, tier.latency, tier.latency_objective / 100)
     report.incidents = _incidents(raw, period, name, excluded)
     return report
+
+
+def _held(config: Config, window: str, period: Period) -> bool:
+    return bool(config.maintenance[window].spans(period.start, period.end))
 
 
 def _target_tier(config: Config, tenant: str) -> str:

@@ -42,6 +42,10 @@ maintenance:
     service: billing
     start: START
     end: END
+  last_months_migration:
+    tenant: globex
+    start: BEFORE
+    end: MONTH
 """
 
 
@@ -60,7 +64,9 @@ def write_config(directory: Path, start: datetime, window: bool = True) -> Path:
     text = CONFIG
     if window:
         begin, end = at(start, 10, 2), at(start, 10, 4)
+        before = iso(start - timedelta(days=3))
         text += WINDOW.replace("START", iso(begin)).replace("END", iso(end))
+        text = text.replace("BEFORE", before).replace("MONTH", iso(start))
     path = directory / ("with-window.yaml" if window else "without-window.yaml")
     path.write_text(text)
     return path
@@ -123,6 +129,7 @@ def test_a_months_availability_budget_latency_and_incidents_as_worked_out_by_han
     assert [i["service"] for i in globex["incidents"]] == ["shop"]
     assert globex["incidents"][0]["seconds"] == 5400.0
     assert globex["maintenance_seconds"] == 7200.0
+    assert globex["maintenance_windows"] == ["billing_migration"]  # not last month's
     assert "querying Prometheus" in err
 
 
