@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from exporter import conventions as c
 from exporter.config import Alert, Config, Target, format_duration
 from exporter.generate import messages as m
+from exporter.generate.maintenance import quiet_in_windows
 from exporter.generate.model import AlertingRule, RuleFile, RuleGroup
 from exporter.generate.outage import outage_group
 from exporter.generate.selfmon import self_monitoring_group
@@ -58,7 +59,7 @@ def definition_rules(config: Config, name: str) -> tuple[AlertingRule, ...]:
     return tuple(
         AlertingRule(
             alert=c.alert_name(name),
-            expr=failing_expr(targets),
+            expr=quiet_in_windows(config, targets, failing_expr(targets)),
             for_=escalation_for(alert, level),
             labels=rule_labels(alert, level),
             annotations=definition_annotations(name, alert, level, fill),

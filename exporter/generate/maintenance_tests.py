@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from exporter import conventions as c
 from exporter.config import Config, Target
+from exporter.generate.alerts import ALERTS_FILE
 from exporter.generate.burn import BURNS, alert_annotations, alert_labels, alert_name
+from exporter.generate.maintenance_alert_tests import alert_cases
 from exporter.generate.model import (
     AlertTest,
     ExpectedAlert,
@@ -52,13 +54,14 @@ def maintenance_test_file(config: Config) -> RuleTestFile | None:
         return None
     tiered = [t for t in covered if t.tenant and t.tier in config.tiers]
     target = (tiered or covered)[0]
-    return RuleTestFile(
-        FILE,
-        (f"../{RULE_FILE}.rules.yml",),
-        _case_pair(config, target),
-        "1m",
-        GROUP_ORDER,
+    alerting = next((t for t in covered if t.alert), None)
+    alerts = (
+        []
+        if alerting is None
+        else alert_cases(config, alerting, _window_of(config, alerting), START, END)
     )
+    files = (f"../{RULE_FILE}.rules.yml",) + ((f"../{ALERTS_FILE}.rules.yml",) if alerts else ())
+    return RuleTestFile(FILE, files, (*_case_pair(config, target), *alerts), "1m", GROUP_ORDER)
 
 
 def _window_of(config: Config, target: Target) -> str:

@@ -18,6 +18,7 @@ from exporter.config import Config, parse_config
 from exporter.demo.sink import Post, WebhookSink
 from exporter.generate import am_check
 from exporter.generate.alertmanager import alertmanager_config
+from exporter.generate.alerts import alert_rule_files
 from exporter.generate.am_cases import routing_cases
 from exporter.generate.am_maintenance import one_off_specs
 from exporter.generate.am_model import Route, TimeSpec
@@ -31,6 +32,7 @@ from tests.generate.test_slo import DOTMAC, promtool_runs
 from tests.servers import free_port, wait_for
 
 WINDOW_5M = "business_maintenance_window_active[5m]"
+WINDOW_3M = "business_maintenance_window_active[3m]"  # TenantApiDown: 2 runs of 1m, and 1m
 WINDOWS = """
 maintenance:
   northwind_migration:
@@ -69,7 +71,7 @@ def maintenance_run(
     """Run rules/tests/maintenance.test.yml against the SLO rules, `old` replaced by `new`."""
     rules = tmp_path / "rules"
     (rules / "tests").mkdir(parents=True)
-    for file in slo_rule_files(config):
+    for file in [*slo_rule_files(config), *alert_rule_files(config)]:
         groups = tuple(_mutate(g, old, new) for g in file.groups) if old else file.groups
         (rules / f"{file.name}.rules.yml").write_text(rule_file(replace(file, groups=groups)))
     (tests,) = (f for f in slo_test_files(config) if f.name == "maintenance")
@@ -103,16 +105,27 @@ def test_a_failure_inside_a_window_costs_no_budget_and_fires_no_slo_alert(
             "business_maintenance_window_active[1m]",
             id="a 5m rate straddling the window's end would count its last failures",
         ),
+        pytest.param(
+            "\nunless on (tenant, service) (max_over_time(" + WINDOW_3M + ") == 1)",
+            "",
+            id="an alert definition's alert would fire inside the window",
+        ),
+        pytest.param(
+            WINDOW_3M,
+            "business_maintenance_window_active[1m]",
+            id="a target fixed at the window's end would page while it counts its successes",
+        ),
     ],
 )
 def test_the_generated_test_fails_when_the_rules_count_runs_inside_the_window(
     promtool: str, tmp_path: Path, old: str, new: str
 ) -> None:
     config = dotmac()
-    assert any(old in r.expr for f in slo_rule_files(config) for g in f.groups for r in g.rules)
+    files = [*slo_rule_files(config), *alert_rule_files(config)]
+    assert any(old in r.expr for f in files for g in f.groups for r in g.rules)
     out = maintenance_run(promtool, config, tmp_path, old, new)
     assert out.startswith("exit 1"), out
-    assert "costs no error budget" in out
+    assert "FAILED" in out
 
 
 def test_the_rules_are_unchanged_by_a_config_without_windows() -> None:
