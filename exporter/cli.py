@@ -1,4 +1,4 @@
-"""Command line: `business-exporter serve|check|generate|probe|demo`; main() returns the code."""
+"""Command line: `business-exporter serve|check|generate|report|probe|demo`; main() returns it."""
 
 from __future__ import annotations
 
@@ -89,6 +89,19 @@ def _parser() -> argparse.ArgumentParser:
     _config_arguments(probe)
     probe.add_argument("name")
     probe.set_defaults(run=_probe)
+
+    report = sub.add_parser("report", help="the SLA report of each tenant over a period")
+    _config_arguments(report)
+    report.add_argument("--prometheus", required=True, type=_http_url, metavar="URL")
+    report.add_argument("--from", dest="start", required=True, metavar="DATE")
+    report.add_argument("--to", dest="end", required=True, metavar="DATE", help="not included")
+    report.add_argument("--tenant", default=None, metavar="NAME")
+    report.add_argument("--format", choices=("json", "html", "markdown"), default="json")
+    report.add_argument("--out", type=Path, default=None, help="default: standard output")
+    report.add_argument(
+        "--step", type=_duration, default="1m", help="incident resolution (default %(default)s)"
+    )
+    report.set_defaults(run=_report)
 
     demo = sub.add_parser("demo", help="run the demo API and the exporter on the reference config")
     demo.add_argument("--config", type=Path, default=None, help="default: examples/marketedge.yaml")
@@ -402,11 +415,11 @@ def _generate(args: argparse.Namespace) -> int:
     kit = _kubernetes_kit(args, config, options) if args.kubernetes else None
     if args.kubernetes and kit is None:
         return EXIT_FAILED
-    _report(args.out, write(files, args.out))
+    _print_written(args.out, write(files, args.out))
     if kit is not None:
         from exporter.generate.kubernetes.kit import DIR, OWNED_DIRS
 
-        _report(args.out / DIR, write(kit.files, args.out, OWNED_DIRS))
+        _print_written(args.out / DIR, write(kit.files, args.out, OWNED_DIRS))
         for line in kit.warnings:
             print(f"warning: {line}", file=sys.stderr)
     for line in routing_warnings(config):  # `check` fails on these
@@ -426,7 +439,7 @@ def _kubernetes_kit(args: argparse.Namespace, config: Config, options: BundleOpt
         return None
 
 
-def _report(out: Path, done: Written) -> None:
+def _print_written(out: Path, done: Written) -> None:
     print(
         f"{out}: {len(done.written)} files written, {len(done.unchanged)} unchanged, "
         f"{len(done.removed)} stale files removed"
@@ -452,6 +465,24 @@ def _probe(args: argparse.Namespace) -> int:
     print("\n".join(trace.lines))
     print(f"finished in {duration:.3f}s: {'success' if result.success else 'failure'}")
     return EXIT_OK if result.success else EXIT_FAILED
+
+
+def _report(args: argparse.Namespace) -> int:
+    from exporter.report.command import run_report
+
+    config = _load(args, offline=True)
+    if config is None:
+        return EXIT_CONFIG
+    return run_report(
+        config,
+        args.prometheus,
+        args.start,
+        args.end,
+        tenant=args.tenant,
+        output=args.format,
+        out=args.out,
+        step=parse_duration(args.step),
+    )
 
 
 def _demo(args: argparse.Namespace) -> int:

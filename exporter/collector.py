@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import platform
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector, CollectorRegistry
@@ -25,6 +27,7 @@ class ProbeCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         states = list(self.runtime.scheduler.states.values())
         yield from probe_families(states)
+        yield from maintenance_families(self.runtime)
         yield from self_families(self.runtime)
 
 
@@ -50,6 +53,32 @@ def probe_families(states: list[TargetState]) -> Iterator[Metric]:
                 metric.add_sample(name, {**labels, **extras} if extras else labels, value)
         if metric.samples:
             yield metric
+
+
+def maintenance_families(runtime: Runtime, now: float | None = None) -> Iterator[Metric]:
+    """business_maintenance_window_active: per window, each tenant and service of the probed
+    targets it covers, 1 while it holds. Nothing for a config without windows."""
+    windows = runtime.config.maintenance
+    if not windows:
+        return
+    when = datetime.fromtimestamp(time.time() if now is None else now, UTC)
+    scopes = sorted(
+        {(s.target.tenant, s.target.service) for s in runtime.scheduler.states.values()}
+    )
+    family = _family(
+        c.MAINTENANCE_ACTIVE,
+        "1 while a maintenance window holds for a tenant's service: its runs page nobody "
+        "and are left out of the SLIs.",
+        "gauge",
+    )
+    for name, window in windows.items():
+        active = float(window.active_at(when))
+        for tenant, service in scopes:
+            if window.covers(tenant, service):
+                labels = {c.LABEL_WINDOW: name, c.LABEL_TENANT: tenant, c.LABEL_SERVICE: service}
+                family.add_sample(c.MAINTENANCE_ACTIVE, labels, active)
+    if family.samples:
+        yield family
 
 
 def self_families(runtime: Runtime) -> Iterator[Metric]:

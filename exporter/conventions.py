@@ -30,6 +30,11 @@ PROBE_VIOLATION: Final = "business_probe_violation"
 PROBE_HTTP_INFO: Final = "business_probe_http_info"  # always 1; the versions are labels
 PROBE_TLS_EARLIEST_CERT_EXPIRY: Final = "business_probe_tls_earliest_cert_expiry_timestamp_seconds"
 
+# Maintenance windows (exporter/config/maintenance.py): 1 while a window holds, per tenant and
+# service of the targets it covers; the SLI rules leave those series' runs out while it is 1.
+MAINTENANCE_ACTIVE: Final = "business_maintenance_window_active"
+LABEL_WINDOW: Final = "window"
+
 # Exporter self-metrics.
 BUILD_INFO: Final = "business_exporter_build_info"
 CONFIG_RELOAD_SUCCESSFUL: Final = "business_exporter_config_last_reload_successful"
@@ -207,6 +212,7 @@ GROUP_SLO_WINDOWS: Final = "business_slo_sli_windows"
 GROUP_SLO_DAYS: Final = "business_slo_sli_days"
 GROUP_SLO_BUDGET: Final = "business_slo_error_budget"
 GROUP_SLO_ALERTS: Final = "business_slo_burn_rate_alerts"
+GROUP_SLO_PREDICTIONS: Final = "business_slo_predictions"
 
 # Live revenue at risk: per target, per opportunity (tenant and context: counted once however
 # many of its targets fail), then summed by context, by tenant and in total, per currency.
@@ -233,6 +239,11 @@ OBJECTIVE_LATENCY: Final = "tier:business_slo_latency_objective:ratio"
 OBJECTIVE_LATENCY_SECONDS: Final = "tier:business_slo_latency_objective:seconds"
 OBJECTIVE_ERROR_RATE: Final = "tier:business_slo_error_rate_objective:ratio"
 BUDGET_REMAINING: Final = "tenant:business_slo_{slo}_budget_remaining:ratio" + SLO_PERIOD
+# The duration each tenant's tier bounds (its p95 for a latency_objective of 95), whose trend
+# the latency prediction follows.
+DURATION_OBJECTIVE_QUANTILE: Final = (
+    "tenant:business_probe_duration_seconds:objective_quantile_rate5m"
+)
 
 # Burn-rate alerts: one per SLO and urgency, carrying `slo` and the SLO context.
 LABEL_SLO: Final = "slo"
@@ -243,11 +254,19 @@ ALERT_AVAILABILITY_BURN_PAGE: Final = "BusinessTenantAvailabilityBurnRatePage"
 ALERT_AVAILABILITY_BURN_TICKET: Final = "BusinessTenantAvailabilityBurnRateTicket"
 ALERT_LATENCY_BURN_PAGE: Final = "BusinessTenantLatencyBurnRatePage"
 ALERT_LATENCY_BURN_TICKET: Final = "BusinessTenantLatencyBurnRateTicket"
+# Predictions (exporter/generate/predict.py): a budget spent before the month ends at the
+# current burn, and a latency trend crossing the tier's bound within its horizon.
+ALERT_AVAILABILITY_BUDGET_EXHAUSTION: Final = "BusinessTenantAvailabilityBudgetExhaustion"
+ALERT_LATENCY_BUDGET_EXHAUSTION: Final = "BusinessTenantLatencyBudgetExhaustion"
+ALERT_LATENCY_TREND: Final = "BusinessTenantLatencyTrend"
 SLO_ALERT_NAMES: Final = (
     ALERT_AVAILABILITY_BURN_PAGE,
     ALERT_AVAILABILITY_BURN_TICKET,
     ALERT_LATENCY_BURN_PAGE,
     ALERT_LATENCY_BURN_TICKET,
+    ALERT_AVAILABILITY_BUDGET_EXHAUSTION,
+    ALERT_LATENCY_BUDGET_EXHAUSTION,
+    ALERT_LATENCY_TREND,
 )
 
 # The generated Prometheus side: the scrape job, rule groups, alert names and annotations.

@@ -17,7 +17,7 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 from prometheus_client.utils import floatToGoString
 
-from exporter.collector import self_families
+from exporter.collector import maintenance_families, self_families
 from exporter.config import Target
 from exporter.families import PROBE_FAMILIES, Family, extra_labels, le_text
 from exporter.runtime import Runtime
@@ -190,7 +190,7 @@ def _header(family: Family) -> str:
 
 
 class _SelfOnly(CollectorRegistry):
-    """The exporter's own few series, through prometheus_client as they are."""
+    """The maintenance windows and the exporter's own few series, through prometheus_client."""
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(auto_describe=False)
@@ -202,4 +202,5 @@ class _Self(Collector):
         self.runtime = runtime
 
     def collect(self) -> Iterator[Metric]:
-        return self_families(self.runtime)
+        yield from maintenance_families(self.runtime)
+        yield from self_families(self.runtime)

@@ -66,6 +66,10 @@ class Exporter:
         return stderr
 
 
+# A start parses the config in a child process: seconds on a busy machine, not a hang.
+START_TIMEOUT = 60
+
+
 @pytest.fixture(scope="module")
 def demo() -> Iterator[tuple[str, object]]:
     app = create_demo_app()
@@ -83,9 +87,11 @@ def exporter(
     config = tmp_path / "marketedge.yaml"
     config.write_text(fast_reference_config(demo[0]))
     running = Exporter(config, free_port())
-    wait_for(running.ready, what="the exporter to be ready")
-    yield running
-    running.stop()
+    try:
+        wait_for(running.ready, timeout=START_TIMEOUT, what="the exporter to be ready")
+        yield running
+    finally:
+        running.stop()
 
 
 def test_a_dropped_router_fails_its_targets_after_the_threshold_and_recovers(
@@ -166,7 +172,7 @@ def test_two_shards_probe_every_target_exactly_once(
     replicas = [Exporter(config, free_port(), "--shard", f"{i}/2") for i in (1, 2)]
     try:
         for replica in replicas:
-            wait_for(replica.ready, what="a replica to be ready")
+            wait_for(replica.ready, timeout=START_TIMEOUT, what="a replica to be ready")
         first, second = (probed(r) for r in replicas)
     finally:
         for replica in replicas:

@@ -23,8 +23,8 @@ _LITERAL_SECRETS = {
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _HOST_PORT = re.compile(r"^[^\s:]+:\d{1,5}$")
 _TIME = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
-_WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
-_MONTHS = (
+WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+MONTHS = (
     *("january", "february", "march", "april", "may", "june", "july"),
     *("august", "september", "october", "november", "december"),
 )
@@ -215,7 +215,7 @@ class TimeInterval(StrictModel):
     @field_validator("weekdays")
     @classmethod
     def _weekdays(cls, value: list[str]) -> list[str]:
-        return _ranges(value, "weekday", "monday:friday", lambda d: d.lower() in _WEEKDAYS)
+        return _ranges(value, "weekday", "monday:friday", lambda d: d.lower() in WEEKDAYS)
 
     @field_validator("days_of_month")
     @classmethod
@@ -229,7 +229,7 @@ class TimeInterval(StrictModel):
             value,
             "month",
             "january:march",
-            lambda m: m.lower() in _MONTHS or (m.isdigit() and 1 <= int(m) <= 12),
+            lambda m: m.lower() in MONTHS or (m.isdigit() and 1 <= int(m) <= 12),
         )
 
     @field_validator("years")

@@ -13,6 +13,7 @@ from exporter.config.alerting_refs import check_alerting
 from exporter.config.compact import compact
 from exporter.config.dependencies import check_dependencies
 from exporter.config.limits import DEFAULT_LIMITS, ConfigLimits
+from exporter.config.maintenance_refs import check_maintenance
 from exporter.config.model import Config
 from exporter.config.reading import read_text
 from exporter.config.references import check_references
@@ -69,6 +70,7 @@ def parse_config(
     check_references(config, report)
     check_dependencies(config, report)
     check_alerting(config, report)
+    check_maintenance(config, report)
     if problems:
         raise ConfigError(_by_line(_unique(problems)), source)
     if only_target is not None:

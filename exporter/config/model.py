@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from exporter.config.alerting import Receiver, Routing, Smtp
 from exporter.config.business import Alert, Context, RevenueAtRisk, Service, Tenant, Tier
 from exporter.config.http import HTTPSpec
+from exporter.config.maintenance import MaintenanceWindow
 from exporter.config.openapi import OpenAPISpec
 from exporter.config.postgres import PostgresSpec
 from exporter.config.redis import RedisSpec
@@ -119,6 +120,8 @@ class Config(StrictModel):
     receivers: dict[Name, Receiver] = Field(default_factory=dict)
     smtp: Smtp | None = None
     routing: Routing | None = None
+    # Planned work that pages nobody and costs no error budget (exporter/config/maintenance.py).
+    maintenance: dict[Name, MaintenanceWindow] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod

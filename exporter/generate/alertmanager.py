@@ -16,6 +16,7 @@ from exporter.generate import am_check, am_inhibition, dependencies, render_aler
 from exporter.generate.alerts import fired_definitions
 from exporter.generate.am_cases import routing_cases
 from exporter.generate.am_inhibition import inhibition_cases
+from exporter.generate.am_maintenance import maintenance_intervals, with_maintenance
 from exporter.generate.am_model import (
     AlertmanagerConfig,
     InhibitRule,
@@ -67,13 +68,14 @@ def alertmanager_config(config: Config, notify_to: str = "") -> AlertmanagerConf
     """The whole Alertmanager config; with notify_to, every delivery is a webhook to
     notify_to/<config receiver name> and the routing stays as it is."""
     route, receivers = route_tree(config)
+    route = with_maintenance(config, route)
     if notify_to:
         receivers = tuple(redirect(r, notify_to) for r in receivers)
     return AlertmanagerConfig(
         route=route,
         receivers=receivers,
         inhibit_rules=inhibit_rules(config, routing_cases(config)),
-        time_intervals=_time_intervals(config),
+        time_intervals=_time_intervals(config) + maintenance_intervals(config, _time_spec),
         smtp=_smtp(config) if not notify_to else None,
         templates=TEMPLATE_GLOBS,
     )

@@ -14,6 +14,8 @@ A definition that `covers` another fires per tenant (whole.py).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from exporter import conventions as c
 from exporter.config import Config
 from exporter.generate.definition import (
@@ -28,6 +30,7 @@ from exporter.generate.definition import (
     targets_of,
     template_fill,
 )
+from exporter.generate.maintenance import quiet_in_windows
 from exporter.generate.model import AlertingRule, RuleFile, RuleGroup
 from exporter.generate.outage import outage_group
 from exporter.generate.selfmon import self_monitoring_group
@@ -60,10 +63,15 @@ def fired_definitions(config: Config) -> list[str]:
 
 def definition_rules(config: Config, name: str) -> tuple[AlertingRule, ...]:
     """The base rule of a definition, then one rule per escalation level (and, for one that
-    fires on violations, the rule for a check that cannot run)."""
+    fires on violations, the rule for a check that cannot run); all quiet in maintenance."""
     alert = config.alerts[name]
-    if alert.covers is not None:
-        return whole_rules(config, name)
+    rules = whole_rules(config, name) if alert.covers is not None else _level_rules(config, name)
+    targets = members(config, name)
+    return tuple(replace(rule, expr=quiet_in_windows(config, targets, rule.expr)) for rule in rules)
+
+
+def _level_rules(config: Config, name: str) -> tuple[AlertingRule, ...]:
+    alert = config.alerts[name]
     targets = targets_of(config, name)
     window = reason_window(targets)
     fill = template_fill(alert, window, reasons_of(alert))

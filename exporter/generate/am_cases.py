@@ -15,21 +15,27 @@ from collections.abc import Iterator, Mapping
 from exporter import conventions as c
 from exporter.config import Config
 from exporter.generate.alerts import definition_rules, fired_definitions
+from exporter.generate.am_maintenance import expected_mutes, maintenance_cases
 from exporter.generate.am_model import RoutingCase
 from exporter.generate.am_routes import expected_receivers
 from exporter.generate.burn import burn_group
 from exporter.generate.definition import members
 from exporter.generate.model import AlertingRule, RuleGroup
 from exporter.generate.outage import outage_group
+from exporter.generate.predict import predict_group
 from exporter.generate.selfmon import self_monitoring_group
 
 
 def routing_cases(config: Config) -> tuple[RoutingCase, ...]:
-    """One case per alert label set, named after the alert, in rule-file order."""
-    return tuple(
-        RoutingCase(name, labels, expected_receivers(config, labels))
+    """One case per alert label set, named after the alert, in rule-file order; then one per
+    maintenance scope (am_maintenance.py)."""
+    cases = tuple(
+        RoutingCase(
+            name, labels, expected_receivers(config, labels), expected_mutes(config, labels)
+        )
         for name, labels in alert_label_sets(config)
     )
+    return cases + maintenance_cases(config, cases)
 
 
 def alert_label_sets(config: Config) -> Iterator[tuple[str, dict[str, str]]]:
@@ -50,7 +56,7 @@ def alert_label_sets(config: Config) -> Iterator[tuple[str, dict[str, str]]]:
         yield rule.alert, alert_labels(rule)
     first_tenant = {t.tier: name for name, t in reversed(config.tenants.items())}
     seen: set[str] = set()
-    for rule in _alerting(burn_group(config)):
+    for rule in [*_alerting(burn_group(config)), *_alerting(predict_group(config))]:
         if rule.alert not in seen:  # one tier stands for the others: routing ignores the tier
             seen.add(rule.alert)
             tenant = first_tenant.get(rule.labels.get(c.LABEL_TIER, ""), "")

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 
+from exporter.config.maintenance import INTERVAL_PREFIX
 from exporter.generate.am_model import AlertmanagerConfig, Route, RoutingCase
 
 
@@ -46,18 +47,34 @@ def problems(config: AlertmanagerConfig, cases: Sequence[RoutingCase]) -> list[s
                 f"routing case {case.name!r}: reaches {_names(got)}, "
                 f"the routing policy says {_names(case.receivers)}"
             )
+        found += _mute_problems(config, case)
     return found
 
 
+def _mute_problems(config: AlertmanagerConfig, case: RoutingCase) -> list[str]:
+    """A case must end only at routes muted by exactly its maintenance intervals."""
+    out = []
+    for route in walk(config.route, case.labels):
+        muted = sorted(i for i in route.mute_time_intervals if i.startswith(INTERVAL_PREFIX))
+        if muted != sorted(case.mutes):
+            out.append(
+                f"routing case {case.name!r}: {route.origin or 'a route'} is muted during "
+                f"{_names(muted)}, the maintenance windows say {_names(case.mutes)}"
+            )
+    return out
+
+
 def unreachable(config: AlertmanagerConfig, cases: Sequence[RoutingCase]) -> list[str]:
-    """One line per route that none of the cases ends at, root and catch-all aside."""
-    reached = {id(r) for case in cases for r in walk(config.route, case.labels)}
-    return [
+    """One line per route that none of the cases ends at, root and catch-all aside. A route
+    counts as reached when its copy under a maintenance route is (they share their origin)."""
+    reached = {r.origin for case in cases for r in walk(config.route, case.labels)}
+    lines = [
         f"{route.origin}: no alert of this config reaches the route "
         f"{{{', '.join(map(str, route.matchers))}}} (receiver {route.receiver})"
         for route in _descendants(config.route)
-        if route.origin and id(route) not in reached
+        if route.origin and route.origin not in reached
     ]
+    return list(dict.fromkeys(lines))
 
 
 def repeated_receivers(config: AlertmanagerConfig, cases: Sequence[RoutingCase]) -> list[str]:

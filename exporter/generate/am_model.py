@@ -142,3 +142,5 @@ class RoutingCase:
     name: str
     labels: dict[str, str]
     receivers: tuple[str, ...]
+    # The maintenance time intervals that must mute every route it reaches (am_maintenance.py).
+    mutes: tuple[str, ...] = ()

@@ -11,11 +11,12 @@ specific message with a generic one.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from exporter import conventions as c
 from exporter.config import Config, Target
 from exporter.generate import messages as m
+from exporter.generate.maintenance import quiet_in_windows
 from exporter.generate.model import AlertingRule, RuleGroup
 
 _BY = f"{c.LABEL_SERVICE}, {c.LABEL_TENANT}"
@@ -80,7 +81,11 @@ def _severity_and_context(config: Config, target: Target) -> tuple[str, str]:
 
 
 def outage_group(config: Config) -> RuleGroup | None:
-    rules = tuple(outage_rule(outage) for outage in outages(config))
+    rules = tuple(
+        replace(rule, expr=quiet_in_windows(config, outage.targets, rule.expr))
+        for outage in outages(config)
+        for rule in [outage_rule(outage)]
+    )
     return RuleGroup(c.GROUP_SERVICE_OUTAGE, rules) if rules else None
 
 

@@ -56,12 +56,18 @@ def alertmanager_file(config: AlertmanagerConfig) -> str:
 
 def routing_tests_file(cases: Sequence[RoutingCase]) -> str:
     """A list of {name, labels, receivers}; the receivers in any order, as amlint reads them."""
-    return to_yaml(
-        [
-            {"name": case.name, "labels": dict(case.labels), "receivers": list(case.receivers)}
-            for case in cases
-        ]
-    )
+    return to_yaml([_case(case) for case in cases])
+
+
+def _case(case: RoutingCase) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": case.name,
+        "labels": dict(case.labels),
+        "receivers": list(case.receivers),
+    }
+    if case.mutes:  # not read by amtool: `generate` walks the tree and checks them
+        out["mutes"] = list(case.mutes)
+    return out
 
 
 def inhibition_tests_file(cases: Sequence[InhibitionCase]) -> str:

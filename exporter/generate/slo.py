@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from exporter import conventions as c
 from exporter.config import Config
 from exporter.generate.burn import burn_group
+from exporter.generate.maintenance import leave_out
 from exporter.generate.model import RecordingRule, RuleFile, RuleGroup
 from exporter.generate.objectives import (
     AVAILABILITY,
@@ -31,6 +32,7 @@ from exporter.generate.objectives import (
     ratio,
     tier_selector,
 )
+from exporter.generate.predict import predict_group
 from exporter.generate.revenue import revenue_group
 
 SHORT = c.SLO_WINDOWS[0]
@@ -89,6 +91,7 @@ GROUP_ORDER = (
     c.GROUP_SLO_DAYS,
     c.GROUP_SLO_BUDGET,
     c.GROUP_SLO_ALERTS,
+    c.GROUP_SLO_PREDICTIONS,
 )
 
 
@@ -102,6 +105,7 @@ def slo_rule_files(config: Config) -> list[RuleFile]:
         RuleGroup(c.GROUP_SLO_DAYS, _days(ratios), DAYS_INTERVAL),
         RuleGroup(c.GROUP_SLO_BUDGET, _budgets(config), DAYS_INTERVAL),
         burn_group(config),
+        predict_group(config),
     )
     return [
         RuleFile(REVENUE_RULE_FILE, (revenue_group(),)),
@@ -130,8 +134,8 @@ def _short_window(config: Config) -> tuple[RecordingRule, ...]:
         # All runs from the duration histogram's count, not the sum of the result series: a
         # failure reason's series first appears at 1, and rate() sees no increase in it, while
         # the count is there at 0 from a target's first scrape (generated case: first failure).
-        _probe_rate(c.RUNS_RATE, f"{c.PROBE_DURATION}_count"),
-        _probe_rate(c.SUCCESS_RATE, success),
+        _probe_rate(config, c.RUNS_RATE, f"{c.PROBE_DURATION}_count"),
+        _probe_rate(config, c.SUCCESS_RATE, success),
         *(_level_sum(template, level) for level in LEVELS[1:] for template in _RATES),
         *(_ratio(AVAILABILITY_RATIO, level, SHORT) for level in LEVELS),
         RecordingRule(
@@ -141,7 +145,7 @@ def _short_window(config: Config) -> tuple[RecordingRule, ...]:
         RecordingRule(
             c.DURATION_P95.format(level=TENANT.name),
             f"histogram_quantile(0.95, sum by ({TENANT_BY}, le) "
-            f"(rate({c.PROBE_DURATION}_bucket{TENANT.selector}[{SHORT}])))",
+            f"({_rate(config, f'{c.PROBE_DURATION}_bucket{TENANT.selector}')}))",
         ),
     ]
     if config.tiers:
@@ -152,11 +156,16 @@ def _short_window(config: Config) -> tuple[RecordingRule, ...]:
 _RATES = (c.RUNS_RATE, c.SUCCESS_RATE)
 
 
-def _probe_rate(template: str, selector: str) -> RecordingRule:
+def _probe_rate(config: Config, template: str, selector: str) -> RecordingRule:
     return RecordingRule(
         template.format(level=PROBE.name, window=SHORT),
-        f"sum without ({c.LABEL_RESULT}) (rate({selector}[{SHORT}]))",
+        f"sum without ({c.LABEL_RESULT}) ({_rate(config, selector)})",
     )
+
+
+def _rate(config: Config, selector: str) -> str:
+    """The 5m rate of raw series, runs inside maintenance windows left out."""
+    return leave_out(config, f"rate({selector}[{SHORT}])")
 
 
 def _level_sum(template: str, level: Level) -> RecordingRule:
@@ -169,23 +178,24 @@ def _level_sum(template: str, level: Level) -> RecordingRule:
 
 def _latency_short(config: Config) -> list[RecordingRule]:
     """Runs within the tier's latency, per tenant: one rule per tier, since bounds differ."""
-    rules = [_within_rate(name, tier.latency) for name, tier in config.tiers.items()]
+    rules = [_within_rate(config, name, tier.latency) for name, tier in config.tiers.items()]
     count = f"{c.PROBE_DURATION}_count{TENANT.selector}"
     rules.append(
         RecordingRule(
             c.DURATION_COUNT_RATE.format(window=SHORT),
-            f"sum by ({TENANT_BY}) (rate({count}[{SHORT}]))",
+            f"sum by ({TENANT_BY}) ({_rate(config, count)})",
         )
     )
     rules.append(_ratio(LATENCY_RATIO, TENANT, SHORT))
     return rules
 
 
-def _within_rate(tier: str, latency: float) -> RecordingRule:
+def _within_rate(config: Config, tier: str, latency: float) -> RecordingRule:
     matchers = f'{TENANT.matcher}, {c.LABEL_TIER}="{tier}", le="{le_label(le_bound(latency))}"'
+    bucket = f"{c.PROBE_DURATION}_bucket{{{matchers}}}"
     return RecordingRule(
         c.WITHIN_LATENCY_RATE.format(window=SHORT),
-        f"sum by ({TENANT_BY}) (rate({c.PROBE_DURATION}_bucket{{{matchers}}}[{SHORT}]))",
+        f"sum by ({TENANT_BY}) ({_rate(config, bucket)})",
         {c.LABEL_TIER: tier},  # the series have it already: it tells the tiers' rules apart
     )
 

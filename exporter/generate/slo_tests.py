@@ -18,8 +18,10 @@ from __future__ import annotations
 from exporter import conventions as c
 from exporter.config import Config, Target, Tier
 from exporter.generate.burn_tests import PAGE_TIMING, TICKET_TIMING, burn_cases
+from exporter.generate.maintenance_tests import maintenance_test_file
 from exporter.generate.model import PromqlTest, RuleTestFile, TestCase
 from exporter.generate.objectives import AVAILABILITY, LATENCY, ratio
+from exporter.generate.predict_tests import predict_test_file
 from exporter.generate.revenue_tests import revenue_cases
 from exporter.generate.series import scraped_labels, series
 from exporter.generate.sli_tests import (
@@ -65,7 +67,8 @@ def slo_test_files(config: Config) -> list[RuleTestFile]:
             "slo-days", "1d", tuple(windows_case(t, DAY_WINDOWS, "5m", "1d", "1d") for t in first)
         ),
     ]
-    return [f for f in files if f.tests]
+    extra = [maintenance_test_file(config), predict_test_file(config)]
+    return [f for f in files if f.tests] + [f for f in extra if f is not None]
 
 
 def _slo_file(name: str, evaluation: str, tests: tuple[TestCase, ...]) -> RuleTestFile:

@@ -121,8 +121,8 @@ def assert_passes(promtool: str, rules: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "tests"),
     [
-        ("dotmac", ["revenue", "slo", "slo-days", "slo-long"]),
-        ("small", ["revenue", "slo", "slo-days", "slo-long"]),
+        ("dotmac", ["maintenance", "predict", "revenue", "slo", "slo-days", "slo-long"]),
+        ("small", ["predict", "revenue", "slo", "slo-days", "slo-long"]),
         ("untiered", ["revenue", "slo", "slo-days", "slo-long"]),
     ],
 )
