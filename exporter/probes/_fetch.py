@@ -1,22 +1,20 @@
 """One HTTP request for a probe: fresh connection, TLS, redirects, failures named as reasons.
 
-The http, openapi and steps kinds send their requests through here; tcp uses `connect`,
-`handshake` and `classify`. Trouble with the target is raised as `Failure`, whose reason is
-one of the bounded vocabulary in exporter/conventions.py.
+The http, openapi and steps kinds send their requests through here (connections are opened
+by exporter/probes/_connect.py, which tcp uses alone). Trouble with the target is raised as
+`Failure`, whose reason is one of the bounded vocabulary in exporter/conventions.py.
 """
 
 from __future__ import annotations
 
-import base64
 import re
 import socket
 import ssl
 import time
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
-from exporter.config import BasicAuth, RequestSpec, SecretSource, TLSSettings, reveal
+from exporter.config import RequestSpec, SecretSource, reveal
 from exporter.conventions import (
     REASON_CONNECT_ERROR,
     REASON_DNS_ERROR,
@@ -27,6 +25,17 @@ from exporter.conventions import (
     REASON_UNEXPECTED_STATUS,
 )
 from exporter.probes import Seen, Trace
+from exporter.probes._connect import (
+    Connector,
+    Failure,
+    TLSContext,
+    basic_header,
+    connect,
+    handshake,
+    ms,
+    note_tls,
+    open_tunnel,
+)
 from exporter.probes._http_client import (
     Connection,
     Header,
@@ -34,24 +43,15 @@ from exporter.probes._http_client import (
     Response,
     ResponseError,
     ResponseTooLarge,
-    tunnel_lines,
 )
-from exporter.probes._peer import earliest_expiry, tls_version_name
-from exporter.probes._tls import TLSFileError, context_for
+
+# Imported from here by the kinds.
+__all__ = ["Connector", "Failure", "TLSContext", "connect", "handshake", "ms"]
 
 SENSITIVE = frozenset({"authorization", "cookie", "proxy-authorization", "set-cookie"})
 _FRAMING = frozenset({"content-length", "connection", "transfer-encoding"})  # always ours
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-
-
-class Failure(Exception):
-    """A failed probe on its way out of the call stack, with its reason known."""
-
-    def __init__(self, reason: str, detail: str, status: int | None = None) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.status = status
 
 
 class Session(Protocol):
@@ -60,79 +60,6 @@ class Session(Protocol):
     def prepare(self, request: Request) -> Request: ...
 
     def store(self, request: Request, response: Response) -> None: ...
-
-
-class TLSContext:
-    """A `tls:` block and its client context, loaded on first use (CA files take milliseconds)."""
-
-    __slots__ = ("_context", "settings")
-
-    def __init__(self, settings: TLSSettings) -> None:
-        self.settings = settings
-        self._context: ssl.SSLContext | None = None
-
-    def context(self) -> ssl.SSLContext:
-        if self._context is None:
-            try:
-                self._context = context_for(self.settings)
-            except TLSFileError as err:
-                raise Failure(REASON_ERROR, str(err)) from None
-        return self._context
-
-
-_FAMILIES = {"ip4": socket.AF_INET, "ip6": socket.AF_INET6}
-_FAMILY_NAMES: dict[int, str] = {socket.AF_INET: "IPv4", socket.AF_INET6: "IPv6"}
-
-
-@dataclass(frozen=True, slots=True)
-class Proxy:
-    """An HTTP proxy: forwards http:// requests, tunnels https:// ones with CONNECT."""
-
-    host: str
-    port: int
-    headers: tuple[Header, ...]  # Proxy-Authorization, when there are credentials
-    no_proxy: tuple[str, ...]
-
-    @classmethod
-    def of(cls, spec: RequestSpec) -> Proxy | None:
-        if spec.proxy_url is None:
-            return None
-        parts = urlsplit(spec.proxy_url)
-        assert parts.hostname is not None  # RequestSpec checked the URL
-        headers = (
-            ()
-            if spec.proxy_basic_auth is None
-            else (_basic("Proxy-Authorization", spec.proxy_basic_auth),)
-        )
-        return cls(parts.hostname, parts.port or 80, headers, tuple(spec.no_proxy))
-
-    def serves(self, host: str) -> bool:
-        """Whether a request to `host` goes through the proxy: not when no_proxy names it."""
-        host = host.lower()
-        return not any(
-            host == n.lstrip(".") or host.endswith("." + n.lstrip(".")) for n in self.no_proxy
-        )
-
-    @property
-    def address(self) -> str:
-        return f"{self.host}:{self.port}"
-
-
-class Connector:
-    """How a spec's requests reach their servers: TLS context, proxy, IP protocol. One per spec."""
-
-    __slots__ = ("families", "proxy", "tls")
-
-    def __init__(self, spec: RequestSpec) -> None:
-        self.tls = TLSContext(spec.tls)
-        self.proxy = Proxy.of(spec)
-        preferred = spec.preferred_ip_protocol
-        if preferred is None:
-            self.families: tuple[int, ...] = (socket.AF_UNSPEC,)
-        else:
-            first = _FAMILIES[preferred]
-            other = socket.AF_INET6 if first == socket.AF_INET else socket.AF_INET
-            self.families = (first, other) if spec.ip_protocol_fallback else (first,)
 
 
 # Building requests.
@@ -147,13 +74,8 @@ def configured_headers(spec: RequestSpec) -> list[Header]:
     ]
     if spec.basic_auth is not None:
         headers = [h for h in headers if h.name.lower() != "authorization"]
-        headers.append(_basic("Authorization", spec.basic_auth))
+        headers.append(basic_header("Authorization", spec.basic_auth))
     return headers
-
-
-def _basic(name: str, auth: BasicAuth) -> Header:
-    pair = f"{auth.username}:{auth.password.reveal()}".encode()
-    return Header(name, f"Basic {base64.b64encode(pair).decode()}", True)
 
 
 def new_request(
@@ -254,7 +176,7 @@ async def fetch(
     try:
         connection = await connect(where[0], where[1], trace, connector.families)
         if proxy is not None and request.tls:
-            await _tunnel(connection, proxy, request, trace)
+            await open_tunnel(connection, proxy, request, trace)
             where = (request.host, request.port, "")
         if request.tls:
             await handshake(connection, connector.tls.context(), request.server_name, trace)
@@ -262,94 +184,13 @@ async def fetch(
         if proxied is not None:
             data = request.encode(proxied)
         response = await _exchange(connection, request, data, max_body, trace, proxied)
-        _note_tls(response, connection)
+        note_tls(response, connection)
         return response
     except Exception as err:  # the target's trouble becomes a reason; CancelledError passes
         raise classify(err, *where) from None
     finally:
         if connection is not None:
             connection.close()
-
-
-async def connect(
-    host: str, port: int, trace: Trace | None, families: tuple[int, ...] = (socket.AF_UNSPEC,)
-) -> Connection:
-    """Resolve (to the families in order, the next when one has no address) and connect."""
-    if trace:
-        trace.add(f"resolving and connecting to {host}:{port}{_preference(families)}")
-    started = time.perf_counter()
-    for i, family in enumerate(families):
-        try:
-            connection = await Connection.open(host, port, family)
-            break
-        except socket.gaierror as err:
-            if family == socket.AF_UNSPEC:
-                raise
-            name, why = _FAMILY_NAMES[family], err.strerror or err
-            if i + 1 == len(families):
-                detail = f"cannot resolve {host} to an {name} address: {why}"
-                raise Failure(REASON_DNS_ERROR, detail) from None
-            if trace:
-                trace.add(f"no {name} address for {host} ({why}): trying the other protocol")
-    if trace:
-        trace.add(f"connected to {connection.peer()} in {ms(started)}")
-    return connection
-
-
-def _preference(families: tuple[int, ...]) -> str:
-    if families[0] == socket.AF_UNSPEC:
-        return ""
-    names = " then ".join(_FAMILY_NAMES[f] for f in families)
-    return f" ({names})"
-
-
-async def _tunnel(
-    connection: Connection, proxy: Proxy, request: Request, trace: Trace | None
-) -> None:
-    """Ask the proxy for a tunnel to the request's host; Failure when it refuses."""
-    host = f"[{request.host}]" if ":" in request.host else request.host
-    authority = f"{host}:{request.port}"
-    if trace:
-        for line in tunnel_lines(authority, proxy.headers, mask=True):
-            trace.add(f"> {line}")
-    head = "\r\n".join(tunnel_lines(authority, proxy.headers)) + "\r\n\r\n"
-    answer = await connection.exchange(head.encode(), max_body=0, head=True)
-    if trace:
-        trace.add(f"< HTTP/{answer.version} {answer.status} {answer.reason}")
-    if not 200 <= answer.status < 300:
-        refusal = f"{answer.status} {answer.reason}".strip()
-        raise Failure(
-            REASON_CONNECT_ERROR,
-            f"proxy {proxy.address} refused a tunnel to {authority}: {refusal}",
-        )
-
-
-def _note_tls(response: Response, connection: Connection) -> None:
-    tls = connection.tls_object()
-    if tls is not None:
-        response.tls_version = tls_version_name(tls)
-        response.cert_expiry = earliest_expiry(tls)
-
-
-async def handshake(
-    connection: Connection, context: ssl.SSLContext, server_name: str, trace: Trace | None
-) -> None:
-    """Upgrade `connection` to TLS, verifying the peer as `context` says."""
-    started = time.perf_counter()
-    await connection.start_tls(context, server_name)
-    if trace:
-        tls = connection.transport.get_extra_info("ssl_object")
-        trace.add(
-            f"TLS handshake with server name {server_name} in {ms(started)}: "
-            f"{tls.version()} {tls.cipher()[0]}, {_certificate(tls.getpeercert())}"
-        )
-
-
-def _certificate(cert: dict[str, Any] | None) -> str:
-    if not cert:  # what an unverified handshake reports
-        return "certificate not checked (insecure_skip_verify)"
-    names = [value for _, value in cert.get("subjectAltName", ())]
-    return f"certificate for {', '.join(names[:3])} valid until {cert.get('notAfter')}"
 
 
 async def _exchange(
@@ -420,8 +261,3 @@ def classify(err: Exception, host: str, port: int, what: str = "") -> Failure:
         reason = REASON_RESPONSE_TOO_LARGE if too_large else REASON_INVALID_RESPONSE
         return Failure(reason, f"{where}: {err}", err.status)
     return Failure(REASON_ERROR, f"{type(err).__name__}: {err}")
-
-
-def ms(since: float) -> str:
-    """Milliseconds since `since` (a perf_counter reading), for traces."""
-    return f"{(time.perf_counter() - since) * 1000:.1f}ms"
