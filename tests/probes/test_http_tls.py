@@ -206,6 +206,23 @@ async def test_a_combined_pem_serves_as_cert_file_alone(tmp_path: Path) -> None:
         assert peer.clients == ["both@probe.test"]
 
 
+async def test_a_renewed_client_certificate_is_presented_from_the_next_run_on(
+    tmp_path: Path,
+) -> None:
+    clients = trustme.CA()
+    async with tls_peer(client_ca=clients) as peer:
+        files = client_files(clients, tmp_path, "first@probe.test")
+        spec = HTTPSpec.model_validate({"url": peer.url, "tls": peer.tls(tmp_path, **files)})
+        assert (await probe(spec)).success
+        renewed = clients.issue_cert("renewed@probe.test")
+        renewed.cert_chain_pems[0].write_to_path(files["cert_file"])
+        renewed.private_key_pem.write_to_path(files["key_file"])
+        for name in files.values():
+            os.utime(name, ns=(1, 1))  # a new mtime even on a coarse clock
+        assert (await probe(spec)).success
+        assert peer.clients == ["first@probe.test", "renewed@probe.test"]
+
+
 async def test_a_client_key_removed_after_the_config_loaded_fails_the_run(tmp_path: Path) -> None:
     async with tls_peer(client_ca=trustme.CA()) as peer:
         files = client_files(trustme.CA(), tmp_path, "gone@probe.test")
