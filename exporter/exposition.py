@@ -19,7 +19,7 @@ from prometheus_client.utils import floatToGoString
 
 from exporter.collector import maintenance_families, self_families
 from exporter.config import Target
-from exporter.families import PROBE_FAMILIES, Family, extra_labels, le_text
+from exporter.families import PROBE_FAMILIES, Family, le_text
 from exporter.runtime import Runtime
 from exporter.state import Histogram, TargetState
 
@@ -73,12 +73,22 @@ class _LabelText:
         cut = self.starts[index]
         return self.full[:cut], "," + self.full[cut:]
 
-    def with_extras(self, extras: dict[str, str]) -> str:
-        """The label text with several extra labels (an info family's), in sorted order."""
-        ends = (*(start - 1 for start in self.starts[1:]), len(self.full) - 1)
-        pairs = [(n, self.full[a:b]) for n, a, b in zip(self.names, self.starts, ends, strict=True)]
-        pairs += [(name, f'{name}="{escape(value)}"') for name, value in extras.items()]
-        return "{" + ",".join(pair for _, pair in sorted(pairs)) + "}"
+    def with_extras(self, names: tuple[str, ...], values: tuple[str, ...]) -> str:
+        """The label text with several extra labels (an info family's), each in sorted place."""
+        parts, done = [], 0  # done: the static pairs already in parts
+        for name, value in sorted(zip(names, values, strict=True)):
+            index = bisect.bisect(self.names, name)
+            if index > done:
+                parts.append(self.full[self.starts[done] : self._end(index)])
+            parts.append(_pair(name, value))
+            done = index
+        if done < len(self.names):
+            parts.append(self.full[self.starts[done] : len(self.full) - 1])
+        return "{" + ",".join(parts) + "}"
+
+    def _end(self, index: int) -> int:
+        """Where the static pairs before pair `index` end, the comma after them excluded."""
+        return self.starts[index] - 1 if index < len(self.starts) else len(self.full) - 1
 
 
 _NAME_SETS: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -148,7 +158,8 @@ def _render_slice(
                 before, after = text.around(extra)
                 lines.append(f"{name}{before}{_pair(extra, extra_value)}{after} {_format(value)}\n")
             else:
-                spliced = text.with_extras(extra_labels(extra, extra_value))
+                assert isinstance(extra_value, tuple)
+                spliced = text.with_extras(extra, extra_value)
                 lines.append(f"{name}{spliced} {_format(value)}\n")
 
 

@@ -20,7 +20,7 @@ targets:
     context: revenue_critical
     service: 'auth "v2" \\ edge'
     revenue_at_risk: {amount: 925000, currency: GBP}
-    labels: {note: "line one\\nline two", region: eu}
+    labels: {note: "line one\\nline two", region: eu, zone: "b"}
     http: {url: "http://127.0.0.1:1/login"}
   - name: flow
     severity: high
@@ -77,7 +77,7 @@ async def test_the_versions_and_the_certificate_expiry_of_the_last_response_are_
         'business_probe_http_info{context="revenue_critical",http_version="HTTP/1.1",'
         'kind="http",note="line one\\nline two",probe="login",region="eu",'
         'service="auth \\"v2\\" \\\\ edge",severity="critical",team="identity",'
-        'tenant="acme",tier="enterprise",tls_version="TLS 1.3"} 1.0',
+        'tenant="acme",tier="enterprise",tls_version="TLS 1.3",zone="b"} 1.0',
         'business_probe_http_info{context="zebra_opportunity",http_version="HTTP/1.0",'
         'kind="http",probe="flow",service="admin",severity="high",team="identity",'
         'tenant="zebra_associates",tier="enterprise",tls_version=""} 1.0',
