@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from exporter import yamlsource
 from exporter.config import tenants
 from exporter.config.alerting_refs import check_alerting
+from exporter.config.app import check_app
 from exporter.config.compact import compact
 from exporter.config.model import Config
 from exporter.config.references import check_references
@@ -53,6 +54,7 @@ def parse_config(text: str, source: str = "<config>", *, offline: bool = False) 
 
     check_references(config, report)
     check_alerting(config, report)
+    check_app(config, report)
     if problems:
         raise ConfigError(_by_line(_unique(problems)), source)
     return compact(config)
