@@ -17,6 +17,7 @@ from exporter.config import Config
 from exporter.generate.alerts import definition_rules, targets_of
 from exporter.generate.am_model import RoutingCase
 from exporter.generate.am_routes import expected_receivers
+from exporter.generate.app_alerts import app_group
 from exporter.generate.burn import burn_group
 from exporter.generate.model import AlertingRule, RuleGroup
 from exporter.generate.outage import outage_group
@@ -45,6 +46,8 @@ def alert_label_sets(config: Config) -> Iterator[tuple[str, dict[str, str]]]:
         where = f"{labels.get(c.LABEL_SERVICE, '')}/{labels.get(c.LABEL_TENANT, '')}"
         yield f"{rule.alert} {where}", labels
     for rule in _alerting(self_monitoring_group()):
+        yield rule.alert, _labels(rule)
+    for rule in _alerting(app_group(config)):  # the in-app integration's, with an `app:` block
         yield rule.alert, _labels(rule)
     first_tenant = {t.tier: name for name, t in reversed(config.tenants.items())}
     seen: set[str] = set()
