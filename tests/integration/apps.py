@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 
@@ -117,10 +117,10 @@ class Started:
 
 
 @contextlib.contextmanager
-def running(app: Any) -> Iterator[Started]:
-    """Serve `app` with uvicorn on 127.0.0.1:0 in a thread, its lifespan on. Yields once it
-    is serving, or once uvicorn gave up because the app's startup failed."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="info", lifespan="on")
+def running(app: Any, lifespan: Literal["on", "off"] = "on") -> Iterator[Started]:
+    """Serve `app` with uvicorn on 127.0.0.1:0 in a thread. Yields once it is serving, or
+    once uvicorn gave up because the app's startup failed."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="info", lifespan=lifespan)
     started = Started("", uvicorn.Server(config))
 
     def run() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -14,6 +15,7 @@ from starlette.routing import Route
 
 from exporter.demo import database
 from exporter.integration import HTTP, AppHealth, Check, Dependency, Postgres, Redis
+from exporter.integration.checks import run_check
 from tests.databases import MONITOR_PASSWORD, REDIS_PASSWORD, TEMPLATE
 from tests.databases import Postgres as PostgresFixture
 from tests.databases import Redis as RedisFixture
@@ -209,3 +211,37 @@ def test_no_secret_shows_in_reports_metrics_or_logs(
     for secret in (token, api_key, wrong_pg, wrong_redis, MONITOR_PASSWORD, REDIS_PASSWORD):
         for text in [*pages, logs]:
             assert secret not in text
+
+
+def test_a_check_that_never_answers_fails_at_its_timeout() -> None:
+    async def forever() -> None:
+        await asyncio.Event().wait()
+
+    app = app_with([Check("ledger", probe=forever, policy="degrade", timeout=0.3)])
+    with running(app) as started:
+        ledger = component(started, "ledger")
+    assert (ledger["status"], ledger["reason"], ledger["detail"]) == (
+        "failing",
+        "timeout",
+        "no answer within 0.3s",
+    )
+    assert 0.3 <= ledger["latency_seconds"] < 1.5
+
+
+class _Echoing(Postgres):
+    """A driver that quotes the DSN in its error, as some do."""
+
+    async def run(self) -> None:
+        raise RuntimeError(f"cannot use {self.dsn}")
+
+
+class _EchoingRedis(Redis):
+    async def run(self) -> None:
+        raise RuntimeError(f"cannot use {self.url}")
+
+
+async def test_a_url_a_driver_quotes_back_is_masked() -> None:
+    postgres = await run_check(_Echoing("db", "postgresql://app:pg%2FSecret@db:5432/app"))
+    assert postgres.detail == "RuntimeError: cannot use <secret>"
+    redis = await run_check(_EchoingRedis("cache", "rediss://:redisSecret@cache:6380/0?ssl=true"))
+    assert redis.detail == "RuntimeError: cannot use <secret>"

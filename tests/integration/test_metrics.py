@@ -129,3 +129,30 @@ def test_an_endpoint_left_out_is_not_served(path: str) -> None:
         assert httpx.get(f"{started.url}{path}").status_code == 404
         others = [p for p in names if p != path]
         assert all(httpx.get(f"{started.url}{p}").status_code == 200 for p in others)
+
+
+def test_without_the_lifespan_the_app_is_never_ready() -> None:
+    """A server that does not run the lifespan never validates: readiness must not pass."""
+    health = AppHealth(["GET /orders"], registry=CollectorRegistry())
+    app = Starlette(routes=[Route("/orders", _ok)])
+    health.install(app)
+    with running(app, lifespan="off") as started:
+        ready = httpx.get(f"{started.url}/health/ready")
+        assert ready.status_code == 503
+        assert ready.json()["reasons"] == [
+            "startup validation has not run: the server must run the lifespan"
+        ]
+        report = httpx.get(f"{started.url}/health/detailed").json()
+        assert report["startup"]["outcome"] == "not_run"
+
+
+def test_the_endpoints_come_before_a_catch_all_route() -> None:
+    async def spa(request: Any) -> PlainTextResponse:
+        return PlainTextResponse("<html>the single-page app</html>")
+
+    health = AppHealth(["GET /orders"], registry=CollectorRegistry())
+    app = Starlette(routes=[Route("/orders", _ok), Route("/{path:path}", spa)])
+    health.install(app)
+    with running(app) as started:
+        assert httpx.get(f"{started.url}/health/ready").json()["status"] == "ready"
+        assert "business_app_ready 1.0" in httpx.get(f"{started.url}/metrics").text
