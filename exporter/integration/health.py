@@ -77,8 +77,8 @@ class AppHealth:
     def from_config(
         cls, path: str | Path, *, checks: Sequence[Dependency] = (), **options: Any
     ) -> AppHealth:
-        """The required routes of a business-exporter config: its openapi targets' routes and
-        `app.routes`, `app.degrade` among them. Reads no secret. Raises ConfigError."""
+        """The required routes of a business-exporter config: its openapi targets' routes,
+        `app.routes` and `app.degrade` (those degrading). Reads no secret. Raises ConfigError."""
         from exporter.config import load_config
         from exporter.config.app import degrade_routes, required_routes
 
@@ -202,11 +202,9 @@ class AppHealth:
 
 
 def _required(routes: Iterable[str], degrade: Iterable[str]) -> tuple[RequiredRoute, ...]:
-    parsed = list(dict.fromkeys(parse_route(r) for r in routes))
-    degraded = {parse_route(r) for r in degrade}
-    unknown = sorted(degraded - set(parsed))
-    if unknown:
-        raise ValueError(f"degrade_routes must be required routes too: {', '.join(unknown)}")
+    """`routes` then `degrade` (required too), each once, with its policy."""
+    degraded = [parse_route(r) for r in degrade]
+    parsed = dict.fromkeys([*(parse_route(r) for r in routes), *degraded])
     return tuple(RequiredRoute(r, "degrade" if r in degraded else "fail_fast") for r in parsed)
 
 

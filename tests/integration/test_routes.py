@@ -102,9 +102,13 @@ def test_an_object_without_routes_is_no_app() -> None:
         registered_routes(object())
 
 
-def test_degrade_routes_must_be_required_routes() -> None:
-    with pytest.raises(ValueError, match="degrade_routes must be required routes too: GET /b"):
-        AppHealth(["GET /a"], degrade_routes=["GET /b"])
+def test_degrade_routes_are_required_routes_too() -> None:
+    health = AppHealth(["GET /a", "get /b"], degrade_routes=["GET /b", "GET /c"])
+    assert health.routes == (
+        RequiredRoute("GET /a", "fail_fast"),
+        RequiredRoute("GET /b", "degrade"),
+        RequiredRoute("GET /c", "degrade"),
+    )
 
 
 def test_importing_the_integration_loads_no_fastapi_and_no_probe_runtime() -> None:
