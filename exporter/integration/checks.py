@@ -92,6 +92,9 @@ class Dependency:
         """Texts to mask wherever the check's failures are shown."""
         return ()
 
+    def prepare(self) -> None:
+        """Load what the check needs (a driver), before its timeout starts."""
+
     async def run(self) -> None:
         """Succeed or raise; run_check owns the timeout."""
         raise NotImplementedError
@@ -120,6 +123,8 @@ async def run_check(dependency: Dependency) -> CheckResult:
     """Run one check within its timeout; whatever happens comes back as a result."""
     started = time.perf_counter()
     try:
+        dependency.prepare()
+        started = time.perf_counter()
         async with asyncio.timeout(dependency.timeout):
             await dependency.run()
         reason, detail = RESULT_SUCCESS, ""
@@ -230,6 +235,9 @@ class Postgres(Dependency):
     def secrets(self) -> tuple[str, ...]:
         return _url_secrets(self.dsn)
 
+    def prepare(self) -> None:
+        import asyncpg  # noqa: F401  # imported once, on the first check
+
     async def run(self) -> None:
         import asyncpg
 
@@ -268,6 +276,9 @@ class Redis(Dependency):
 
     def secrets(self) -> tuple[str, ...]:
         return _url_secrets(self.url)
+
+    def prepare(self) -> None:
+        import redis.asyncio  # noqa: F401  # imported once, on the first check
 
     async def run(self) -> None:
         from redis.asyncio import Redis as Client

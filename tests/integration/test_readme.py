@@ -97,12 +97,22 @@ def test_the_readme_example_passes_the_gate_and_starts_ready(
         assert gate.returncode == 0, gate.stdout + gate.stderr
         port = free_port()
         command = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)]
-        with subprocess.Popen(
-            command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True
-        ) as server:
+        log = tmp_path / "uvicorn.log"
+        with (
+            log.open("wb") as out,
+            subprocess.Popen(
+                command, cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT
+            ) as server,
+        ):
             try:
                 base = f"http://127.0.0.1:{port}"
-                wait_for(lambda: _answers(f"{base}/health/live"), timeout=20, what="the app")
+                # A process start: slow on a loaded machine, so a generous wait.
+                wait_for(
+                    lambda: _answers(f"{base}/health/live") or server.poll() is not None,
+                    timeout=90,
+                    what="the app",
+                )
+                assert server.poll() is None, log.read_text()
                 report = httpx.get(f"{base}/health/detailed").json()
                 assert report["status"] == "ready", report
                 statuses = {c["name"]: c["status"] for c in report["components"]}
