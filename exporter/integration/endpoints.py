@@ -90,12 +90,13 @@ def _detailed(health: AppHealth) -> Any:
 
 def detailed_report(health: AppHealth) -> dict[str, Any]:
     """Every component with its status now, latency, failure reason and startup outcome."""
-    state = health.readiness()
+    registered = health.registered()
+    state = health.readiness(registered)
     return {
         "status": "ready" if state.ready else "not_ready",
         "reasons": list(state.reasons),
         "startup": _startup(health),
-        "components": _routes(health) + _dependencies(health),
+        "components": _routes(health, registered) + _dependencies(health),
     }
 
 
@@ -114,8 +115,8 @@ def _startup_outcome(health: AppHealth, name: str) -> str | None:
     return "passed" if result.ok else "failed"
 
 
-def _routes(health: AppHealth) -> list[dict[str, Any]]:
-    registered, now = health.registered(), time.time()
+def _routes(health: AppHealth, registered: set[tuple[str, str]]) -> list[dict[str, Any]]:
+    now = time.time()
     out = []
     for route in health.routes:
         ok = is_registered(route, registered)

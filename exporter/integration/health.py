@@ -66,6 +66,9 @@ class AppHealth:
         if not recheck_interval > 0:
             raise ValueError("recheck_interval must be greater than 0")
         self.recheck_interval = recheck_interval
+        self._policies = {r.route: r.policy for r in self.routes}
+        self._policies |= {c.name: c.policy for c in self.checks}
+        self._kinds = {c.name: c.kind for c in self.checks}
         self.registry = registry
         self.app: Any = None
         self.startup: dict[str, CheckResult] | None = None  # by check name, routes included
@@ -160,13 +163,14 @@ class AppHealth:
     def registered(self) -> set[tuple[str, str]]:
         return registered_routes(self.app) if self.app is not None else set()
 
-    def readiness(self) -> Readiness:
+    def readiness(self, registered: set[tuple[str, str]] | None = None) -> Readiness:
         """Ready once validated, with every required route registered and every critical
-        dependency's last check passed."""
+        dependency's last check passed. `registered`: the app's routes, when just read."""
         reasons = []
         if self.startup is None:
             reasons.append("startup validation has not run: the server must run the lifespan")
-        registered = self.registered()
+        if registered is None:
+            registered = self.registered()
         for route in self.routes:
             if not is_registered(route, registered):
                 reasons.append(f"route {route.route} is not registered")
@@ -177,10 +181,12 @@ class AppHealth:
         return Readiness(not reasons, tuple(reasons))
 
     def policy(self, name: str) -> str:
-        for route in self.routes:
-            if route.route == name:
-                return route.policy
-        return next(c.policy for c in self.checks if c.name == name)
+        """The policy of a check, by its name (a route's is its text)."""
+        return self._policies[name]
+
+    def kind(self, name: str) -> str:
+        """`route`, or the kind of a dependency check."""
+        return self._kinds.get(name, ROUTE_KIND)
 
     def _failure(self, name: str) -> str:
         assert self.startup is not None

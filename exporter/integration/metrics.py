@@ -45,13 +45,14 @@ class AppCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         health = self.health
+        registered = health.registered()  # read once per scrape
         ready = _ready()
-        ready.add_metric([], 1.0 if health.readiness().ready else 0.0)
+        ready.add_metric([], 1.0 if health.readiness(registered).ready else 0.0)
         startup = _startup()
         for name, result in (health.startup or {}).items():
-            labels = [name, _kind(health, name), health.policy(name)]
+            labels = [name, health.kind(name), health.policy(name)]
             startup.add_metric(labels, 1.0 if result.ok else 0.0)
-        routes, registered = _routes(), health.registered()
+        routes = _routes()
         for route in health.routes:
             value = 1.0 if is_registered(route, registered) else 0.0
             routes.add_metric([route.route, route.policy], value)
@@ -63,7 +64,7 @@ class AppCollector(Collector):
                 up.add_metric([check.name, check.kind, critical], 1.0 if last.ok else 0.0)
                 duration.add_metric([check.name, check.kind], last.duration_seconds)
         for (name, reason), count in sorted(health.runs.items()):
-            runs.add_metric([name, _kind(health, name), reason], float(count))
+            runs.add_metric([name, health.kind(name), reason], float(count))
         yield from (ready, startup, routes, up, duration, runs)
 
 
@@ -106,7 +107,3 @@ def _dependencies() -> tuple[GaugeMetricFamily, GaugeMetricFamily, CounterMetric
             labels=[check, kind, c.LABEL_RESULT],
         ),
     )
-
-
-def _kind(health: AppHealth, name: str) -> str:
-    return next((check.kind for check in health.checks if check.name == name), "route")
