@@ -23,6 +23,7 @@ from tests.integration.apps import Started, running
 from tests.servers import hung_server, serve_app, wait_for
 
 RECHECK = 0.2  # seconds between dependency checks once started
+UP = 30.0  # the timeout of a check that must pass: generous, for a loaded test machine
 
 
 def dsn(postgres: PostgresFixture, password: str = MONITOR_PASSWORD) -> str:
@@ -71,9 +72,9 @@ def test_every_dependency_up_makes_the_app_ready_with_each_latency(
 ) -> None:
     app = app_with(
         [
-            Postgres("database", dsn(postgres)),
-            Redis("sessions", redis_url(redis)),
-            HTTP("auth0", f"{upstream}/ok"),
+            Postgres("database", dsn(postgres), timeout=UP),
+            Redis("sessions", redis_url(redis), timeout=UP),
+            HTTP("auth0", f"{upstream}/ok", timeout=UP),
         ]
     )
     with running(app) as started:
@@ -109,7 +110,7 @@ def test_a_fail_fast_database_that_is_down_stops_the_start(
 
 
 def test_a_degraded_redis_keeps_the_app_not_ready_until_it_is_back(redis: RedisFixture) -> None:
-    app = app_with([Redis("sessions", redis_url(redis), policy="degrade")])
+    app = app_with([Redis("sessions", redis_url(redis), policy="degrade", timeout=UP)])
     redis.server.stop()
     with running(app) as started:
         assert started.url, "degrade must let the app start"
@@ -129,7 +130,7 @@ def test_a_degraded_redis_keeps_the_app_not_ready_until_it_is_back(redis: RedisF
 def test_a_critical_dependency_lost_after_startup_turns_readiness_503(
     postgres: PostgresFixture,
 ) -> None:
-    app = app_with([Postgres("database", dsn(postgres))])
+    app = app_with([Postgres("database", dsn(postgres), timeout=UP)])
     with running(app) as started:
         assert httpx.get(f"{started.url}/health/ready").status_code == 200
         postgres.server.stop()
