@@ -38,18 +38,10 @@ import uvicorn
 from exporter.config import Config, parse_config
 from exporter.demo import backends
 from exporter.demo.app import DEMO_PASSWORD, create_demo_app
+from exporter.demo.fast import DEMO_INTERVAL, DEMO_SECONDS, FAST_FACTOR, speed_up
 from exporter.demo.faults import Faults
 from exporter.demo.sink import Post, WebhookSink
-from exporter.demo.stack import (
-    DEMO_INTERVAL,
-    DEMO_SECONDS,
-    FAST_FACTOR,
-    StackOptions,
-    free_port,
-    speed_up,
-    started_stack,
-    wait_until,
-)
+from exporter.demo.stack import StackOptions, free_port, started_stack, wait_until
 from exporter.runtime import Runtime
 from exporter.serve import uvicorn_config
 from exporter.server import create_app

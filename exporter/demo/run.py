@@ -15,7 +15,8 @@ import uvicorn
 from exporter.config import Config, ConfigError, load_config
 from exporter.demo import backends
 from exporter.demo.app import DEMO_PASSWORD, create_demo_app
-from exporter.demo.stack import FAST_FACTOR, demo_stack, speed_up
+from exporter.demo.fast import FAST_FACTOR, speed_up
+from exporter.demo.stack import demo_stack
 from exporter.runtime import Runtime
 from exporter.serve import uvicorn_config
 from exporter.server import create_app
@@ -28,8 +29,8 @@ REFERENCE = Path(__file__).resolve().parents[2] / "examples" / "marketedge.yaml"
 def run_demo(config_path: Path | None = None, fast: bool = False) -> int:
     """Serve the demo API in a thread and the exporter in the foreground until Ctrl-C.
 
-    Prometheus and Alertmanager run too when installed; `fast` divides the probe intervals and
-    escalation times by FAST_FACTOR.
+    Prometheus and Alertmanager run too when installed; `fast` divides the probe intervals,
+    escalation times and Alertmanager timings by FAST_FACTOR.
     """
     path = config_path or REFERENCE
     # The reference config reads the Zebra admin's password from the environment, as secrets are.
@@ -87,7 +88,8 @@ def _instructions(path: Path, names: list[str], fast: bool) -> str:
     api = f"http://{API[0]}:{API[1]}"
     exporter = f"http://{EXPORTER[0]}:{EXPORTER[1]}"
     timings = (
-        f"--fast: probe intervals and escalation times are the config's divided by {FAST_FACTOR}."
+        f"--fast: probe intervals, escalation times and Alertmanager's group_wait, "
+        f"group_interval and repeat_interval are the config's divided by {FAST_FACTOR}."
         if fast
         else f"Probes run on the config's intervals (30s to 5m; demo --fast divides them by "
         f"{FAST_FACTOR})."

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from exporter.config import Config, Target
+from exporter.config import Config
+from exporter.demo.fast import DEMO_INTERVAL
 from exporter.demo.servers import ServerUnavailable
 from exporter.demo.sink import NotificationPrinter, WebhookSink
 from exporter.generate.bundle import BundleOptions, build, write
@@ -37,12 +38,7 @@ ALERTMANAGER = "prometheus-alertmanager"  # Debian's name; there is no `alertman
 PROMETHEUS_CONFIG = "prometheus/prometheus.yml"
 ALERTMANAGER_CONFIG = "alertmanager/alertmanager.yml"
 _READY_TIMEOUT = 30.0
-# The demo's Prometheus looks every 5 s, not the generated 15 s: a fault is seen sooner.
-DEMO_SECONDS = 5.0
-DEMO_INTERVAL = f"{DEMO_SECONDS:g}s"
 DEMO_PORTS = (9090, 9093)  # the usual ones, when they are free
-# `demo --fast` divides probe intervals and escalation times by this.
-FAST_FACTOR = 10
 _STOP_TIMEOUT = 10.0
 
 
@@ -241,30 +237,6 @@ def tail(log: Path, lines: int = 20) -> str:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
-
-
-def speed_up(config: Config, factor: float, floor: float = DEMO_SECONDS) -> Config:
-    """`config` with escalation times and probe intervals divided by `factor`, no interval
-    below `floor` (by default the demo's scrape interval: Prometheus would miss faster runs).
-
-    A timeout keeps its value unless it would outlast the new interval. Thresholds, recovery
-    SLAs and max_duration keep theirs.
-    """
-
-    def faster(target: Target) -> Target:
-        interval = max(target.interval / factor, min(target.interval, floor))
-        return target.model_copy(
-            update={"interval": interval, "timeout": min(target.timeout, interval)}
-        )
-
-    alerts = {
-        name: a.model_copy(update={"escalation_time": a.escalation_time / factor})
-        if a.escalation_time is not None
-        else a
-        for name, a in config.alerts.items()
-    }
-    targets = [faster(t) for t in config.targets]
-    return config.model_copy(update={"targets": targets, "alerts": alerts})
 
 
 @contextlib.contextmanager
