@@ -28,8 +28,9 @@ from typing import Any
 
 from exporter.config import Config
 from exporter.demo.fast import DEMO_INTERVAL
+from exporter.demo.notifications import NotificationPrinter
 from exporter.demo.servers import ServerUnavailable
-from exporter.demo.sink import NotificationPrinter, WebhookSink
+from exporter.demo.sink import WebhookSink
 from exporter.generate.bundle import BundleOptions, build, write
 from exporter.generate.prometheus import PrometheusOptions
 
