@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -87,15 +87,20 @@ def notifications(post: Post) -> list[Notification]:
 
 def describe(notification: Notification) -> str:
     """The line the demo prints for it."""
-    stamp = time.strftime("%H:%M:%S", time.localtime(notification.received))
-    labels = notification.labels
+    start = line(notification.received, notification.status, notification.labels)
+    return f"{start} -> {notification.receiver}"
+
+
+def line(when: float, status: str, labels: Mapping[str, str]) -> str:
+    """ "17:27:44 FIRING   ZebraAdminFailure service=admin ... severity=critical": the start of
+    each line the demo prints about an alert."""
+    stamp = time.strftime("%H:%M:%S", time.localtime(when))
     shown = [f"{name}={labels[name]}" for name in _SHOWN_LABELS if labels.get(name)]
-    if notification.escalation_level:
-        shown.append(f"{c.LABEL_ESCALATION_LEVEL}={notification.escalation_level}")
-    status = notification.status.upper()
-    return (
-        f"{stamp} {status:<8} {notification.alertname} {' '.join(shown)} -> {notification.receiver}"
-    )
+    level = labels.get(c.LABEL_ESCALATION_LEVEL, "0")
+    if level not in ("", "0"):
+        shown.append(f"{c.LABEL_ESCALATION_LEVEL}={level}")
+    alert = labels.get("alertname", "?")
+    return f"{stamp} {status.upper():<8} {alert} {' '.join(shown)}"
 
 
 class NotificationPrinter:

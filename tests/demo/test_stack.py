@@ -79,8 +79,9 @@ def test_without_the_binaries_the_demo_says_what_it_leaves_out(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # nothing there
-    with demo_stack(parse_config(CONFIG), "127.0.0.1:9117", "http://127.0.0.1:8000") as banner:
+    with demo_stack(parse_config(CONFIG), "127.0.0.1:9117") as (banner, stack):
         text = "\n".join(banner)
+        assert stack is None
     assert "Prometheus and Alertmanager are left out" in text
     assert "prometheus (Debian package prometheus)" in text
     assert "prometheus-alertmanager (Debian package prometheus-alertmanager)" in text
