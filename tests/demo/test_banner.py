@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from exporter.config import Config
@@ -11,6 +12,7 @@ from exporter.demo.expect import Timing
 from exporter.demo.fast import speed_up
 from exporter.demo.run import API
 from exporter.demo.scenarios import Fault, demo_faults
+from tests.demo.running import ROOT
 
 TIMING = Timing(scrape=5.0, evaluation=5.0)
 SUNDAY_NIGHT = datetime.fromisoformat("2026-12-06T23:30:00+00:00")
@@ -52,6 +54,17 @@ def test_the_login_fault_names_its_alerts_receivers_and_the_zebra_route_worst_ca
     assert "ZebraAdminFailure 60 s -> email_product_manager, 120 s -> email_sales_director + " in (
         "\n".join(lines)
     )
+
+
+def test_the_readme_states_the_zebra_receivers_time_the_banner_prints(reference: Config) -> None:
+    config = speed_up(reference, 10)
+    login = demo_faults(API, create_demo_app().state.faults)[0]
+    banner = "\n".join(fault_block(config, login, TIMING, SUNDAY_NIGHT))
+    readme = (ROOT / "README.md").read_text()
+    figure = re.search(r"The Zebra receivers hear of it within (\d+) s", readme)
+    assert figure is not None
+    assert f"slack_zebra_channel within {figure.group(1)} s;" in banner
+    assert f"slack_zebra_channel within {figure.group(1)} s;" in readme
 
 
 def test_a_fault_whose_route_is_out_of_its_active_time_says_so(reference: Config) -> None:
