@@ -72,7 +72,7 @@ class Backends:
         return config.model_copy(update={"targets": kept}), lines
 
     def instructions(self) -> str:
-        """How to reach the databases and break them, for the demo's banner."""
+        """Where the databases listen, for the demo's banner (the faults say how to break them)."""
         lines = []
         if self.postgres is not None:
             host, port = self.postgres.host, self.postgres.port

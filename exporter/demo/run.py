@@ -87,8 +87,8 @@ def _run(path: Path, fast: bool) -> int:
         config = for_the_demo(config)
         runtime = Runtime(config, path, adjust=for_the_demo)
         with (
-            _serving(demo_api, api, "the demo API"),
-            _serving(create_app(runtime), exporter, "the exporter"),
+            serving(demo_api, api, "the demo API"),
+            serving(create_app(runtime), exporter, "the exporter"),
         ):
             print(_instructions(path, config, api, exporter, fast), flush=True)
             print("\n".join([databases.instructions(), *notes]) + "\n", flush=True)
@@ -126,7 +126,7 @@ def _stop_signals_raise() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _serving(app: object, address: Address, what: str) -> Iterator[None]:
+def serving(app: object, address: Address, what: str) -> Iterator[None]:
     """`app` under uvicorn in a thread, listening on `address` until the block ends.
 
     Not in the main thread: that one waits for the stop signals, which uvicorn would otherwise
