@@ -23,11 +23,24 @@ HTTP_KINDS = ("http", "steps", "openapi")
 
 
 async def _failing(targets: Sequence[Target]) -> set[str]:
-    results = await asyncio.gather(*(run_once(t) for t in targets))
-    return {t.name for t, (result, _) in zip(targets, results, strict=True) if not result.success}
+    """The targets that fail two runs in a row: a fault fails both, a busy moment rarely does."""
+    failing: set[str] | None = None
+    for _ in range(2):
+        results = await asyncio.gather(*(run_once(t) for t in targets))
+        failed = {t.name for t, (r, _) in zip(targets, results, strict=True) if not r.success}
+        failing = failed if failing is None else failing & failed
+    return failing or set()
+
+
+async def _healthy(targets: Sequence[Target]) -> None:
+    """Wait until every target passes (a server just resumed may take a moment)."""
+    async with asyncio.timeout(60):
+        while await _failing(targets):
+            pass
 
 
 async def _check(fault: Fault, config: Config, targets: Sequence[Target]) -> None:
+    await _healthy(targets)
     fault.apply()
     try:
         failing = await _failing(targets)
@@ -52,7 +65,7 @@ async def test_each_api_fault_breaks_the_targets_it_names_and_no_other() -> None
         assert api is not None
         config = speed_up(relocated(load_config(REFERENCE), {API: api}), 10)
         targets = [t for t in config.targets if t.kind in HTTP_KINDS]
-        assert await _failing(targets) == set()
+        await _healthy(targets)
         faults = demo_faults(api, app.state.faults)
         assert [f.name for f in faults] == ["login_500", "admin_router_dropped", "slow_users"]
         assert [t.name for t in faults[0].broken(config)] == [
@@ -70,16 +83,15 @@ async def test_each_database_fault_breaks_the_targets_it_names_and_no_other() ->
     with backends.started() as databases:
         assert databases.unavailable == {}
         config, _ = databases.adapted(load_config(REFERENCE))
-        # A hung server is found out at the timeout: 2 s is enough to tell.
+        # A hung server is found out at the timeout: 5 s tells it from a busy machine.
         targets = [
-            t.model_copy(update={"timeout": 2.0})
+            t.model_copy(update={"timeout": 5.0})
             for t in config.targets
             if t.kind in ("postgres", "redis")
         ]
-        assert await _failing(targets) == set()
         faults = demo_faults(API, create_demo_app().state.faults, databases)[3:]
         assert [f.name for f in faults] == ["rls_off", "postgres_paused", "redis_paused"]
         assert [t.name for t in faults[0].broken(config)] == ["tenant_isolation"]
         for fault in faults:
             await _check(fault, config, targets)
-        assert await _failing(targets) == set()
+        await _healthy(targets)
