@@ -67,6 +67,10 @@ class Scenario:
     forbidden: frozenset[str] = frozenset()  # receivers this cause must not reach
     fix_early: bool = False  # fix as soon as the awaited notification arrives
 
+    def waits_for(self, labels: Labels, receivers: Receivers) -> bool:
+        """A notification the scenario waits for: what it awaits, and true of the fault."""
+        return labels.get("alertname", "") not in self.untrue and self.awaits(labels, receivers)
+
 
 ZEBRA = ("email_matt_lindop", "email_sales_team", "slack_zebra_channel")
 ONCALL = ("email_immediate", "pagerduty_critical", "slack_emergency")
@@ -200,7 +204,7 @@ def _run(lab: Lab, scenario: Scenario) -> Outcome:
         window = _window(alerts, outcome.within)
 
         def awaited(n: Notification) -> bool:
-            return n.status == "firing" and scenario.awaits(n.labels, n.receivers)
+            return n.status == "firing" and scenario.waits_for(n.labels, n.receivers)
 
         first = _first(lab, start, window, awaited)
         if first is not None:
@@ -224,7 +228,7 @@ def _expectation(scenario: Scenario, alerts: list[Expected]) -> Outcome:
     """What the scenario awaits, its floor (the soonest candidate's) and its worst case (the
     soonest of the candidates that nothing inhibits, or the latest when all may be)."""
     candidates = [
-        (a, r) for a in alerts for r in a.routes if scenario.awaits(a.labels, r.receivers)
+        (a, r) for a in alerts for r in a.routes if scenario.waits_for(a.labels, r.receivers)
     ]
     if not candidates:
         sys.exit(f"{scenario.name}: no expected alert matches what the scenario awaits")

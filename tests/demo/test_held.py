@@ -10,6 +10,8 @@ import urllib.request
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from exporter.config import Config
 from exporter.demo.expect import Timing, expected_alerts
 from exporter.demo.held import HeldAlerts
@@ -36,6 +38,7 @@ def _level_zero(config: Config, *names: str) -> list[dict[str, str]]:
     return [a.labels for a in alerts if a.level == 0]
 
 
+@pytest.mark.slow
 def test_inhibited_alerts_and_routes_out_of_their_time_are_said_once(
     reference: Config, tmp_path: Path
 ) -> None:

@@ -15,6 +15,7 @@ from tests.demo.running import alive, descendants, running_demo
 SERVERS = {"postgres", "redis-server", "prometheus", "prometheus-aler"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_a_stop_signal_to_the_process_group_stops_every_server_and_frees_every_port(
     signum: signal.Signals,
@@ -33,6 +34,7 @@ def test_a_stop_signal_to_the_process_group_stops_every_server_and_frees_every_p
     assert [port for port in sorted(ports) if not is_free(("127.0.0.1", port))] == []
 
 
+@pytest.mark.slow
 def test_a_usual_port_left_taken_moves_the_server_and_says_who_holds_it() -> None:
     with socket.socket() as squatter:  # as a database left behind by a killed demo
         squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -15,6 +15,8 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 
+import pytest
+
 from exporter.demo.stack import get_json
 from tests.demo.running import ROOT, Demo, Line, running_demo
 from tests.servers import wait_for
@@ -51,6 +53,7 @@ def _notified(alertname: str, after: float, **labels: str) -> Callable[[Line], b
     return lambda line: line.monotonic > after and pattern.search(line.text) is not None
 
 
+@pytest.mark.slow
 def test_the_readme_example_tells_the_zebra_receivers_in_time_after_another_fault() -> None:
     with running_demo() as demo:
         demo.started()
