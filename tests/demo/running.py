@@ -19,6 +19,7 @@ from exporter.demo.run import READY
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 120.0  # PostgreSQL, Redis, Prometheus, Alertmanager on a busy machine
+STOP_TIMEOUT = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +98,19 @@ def running_demo(*args: str) -> Iterator[Demo]:
         yield Demo(process)
     finally:
         if process.poll() is None:
+            children = descendants(process.pid)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
             try:
-                process.wait(timeout=60)
+                process.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+                # Its servers run in sessions of their own: SIGKILL to the group missed them.
+                for pid, name in children.items():
+                    if alive(pid, name):
+                        with contextlib.suppress(ProcessLookupError):
+                            os.kill(pid, signal.SIGKILL)
         if process.stdout is not None:
             process.stdout.close()
 

@@ -9,7 +9,7 @@ import socket
 import pytest
 
 from exporter.demo.ports import is_free
-from tests.demo.running import alive, descendants, running_demo
+from tests.demo.running import STOP_TIMEOUT, alive, descendants, running_demo
 
 # What the demo starts as children (the kernel's names: 15 characters at most).
 SERVERS = {"postgres", "redis-server", "prometheus", "prometheus-aler"}
@@ -28,7 +28,7 @@ def test_a_stop_signal_to_the_process_group_stops_every_server_and_frees_every_p
         assert len(ports) >= 7  # API, exporter, PostgreSQL, Redis, Prometheus, Alertmanager, sink
         # What a supervisor, `docker stop` or a closed terminal sends: the whole group.
         os.killpg(demo.process.pid, signum)
-        assert demo.process.wait(timeout=60) == 0
+        assert demo.process.wait(timeout=STOP_TIMEOUT) == 0
     left = {pid: name for pid, name in children.items() if alive(pid, name)}
     assert left == {}
     assert [port for port in sorted(ports) if not is_free(("127.0.0.1", port))] == []
