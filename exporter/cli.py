@@ -126,8 +126,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--fast",
         action="store_true",
-        help="divide probe intervals and escalation times by 10, so that a fault is notified "
-        "within about a minute (`make demo` sets it)",
+        help="divide probe intervals, escalation times and Alertmanager's group_wait, "
+        "group_interval and repeat_interval by 10, so that a fault is notified within about a "
+        "minute (`make demo` sets it)",
     )
     demo.set_defaults(run=_demo)
     return parser
