@@ -15,8 +15,8 @@ BENCH_PACKAGES := nginx-light prometheus-blackbox-exporter
 
 .PHONY: demo test lint typecheck unit deps lock system-deps bench-deps bench bundle clean
 
-# --fast: the reference config's probe intervals and escalation times / 10, so that a fault is
-# notified in about half a minute. `make demo DEMO_ARGS=` keeps the reference timings.
+# --fast: the reference config's probe intervals, escalation times and Alertmanager timings / 10,
+# so that a fault is notified within about a minute. `make demo DEMO_ARGS=` keeps the reference timings.
 DEMO_ARGS ?= --fast
 demo: deps system-deps
 	$(BIN)/business-exporter demo $(DEMO_ARGS)

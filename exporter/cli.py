@@ -103,13 +103,32 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.set_defaults(run=_report)
 
+    validate = sub.add_parser(
+        "validate-app",
+        help="deploy gate: import an ASGI app and check that every required route is registered",
+    )
+    validate.add_argument("app", metavar="MODULE:ATTR", help="the app as uvicorn takes it")
+    validate.add_argument("--config", required=True, type=Path)
+    validate.add_argument(
+        "--app-dir",
+        type=Path,
+        default=Path("."),
+        help="put first on sys.path, as uvicorn's --app-dir (default: the current directory)",
+    )
+    validate.add_argument("--factory", action="store_true", help="ATTR is a function making it")
+    validate.add_argument(
+        "--strict", action="store_true", help="fail too when the app logs an error while importing"
+    )
+    validate.set_defaults(run=_validate_app)
+
     demo = sub.add_parser("demo", help="run the demo API and the exporter on the reference config")
     demo.add_argument("--config", type=Path, default=None, help="default: examples/marketedge.yaml")
     demo.add_argument(
         "--fast",
         action="store_true",
-        help="divide probe intervals and escalation times by 10, so that a fault is notified "
-        "within about a minute (`make demo` sets it)",
+        help="divide probe intervals, escalation times and Alertmanager's group_wait, "
+        "group_interval and repeat_interval by 10, so that a fault is notified within about a "
+        "minute (`make demo` sets it)",
     )
     demo.set_defaults(run=_demo)
     return parser
@@ -483,6 +502,12 @@ def _report(args: argparse.Namespace) -> int:
         out=args.out,
         step=parse_duration(args.step),
     )
+
+
+def _validate_app(args: argparse.Namespace) -> int:
+    from exporter.integration.gate import validate_app
+
+    return validate_app(args.app, args.config, args.app_dir, args.factory, args.strict)
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -50,6 +50,18 @@ PROBE_RUNS_PENDING: Final = "business_exporter_probe_runs_pending"
 MAX_PENDING_PROBE_RUNS: Final = "business_exporter_max_pending_probe_runs"
 PROBE_REQUESTS_REJECTED: Final = "business_exporter_probe_requests_rejected"  # counter
 
+# The in-app integration's series (exporter/integration/), on the application's own /metrics.
+APP_READY: Final = "business_app_ready"
+APP_STARTUP_CHECK: Final = "business_app_startup_check_success"
+APP_ROUTE_REGISTERED: Final = "business_app_route_registered"
+APP_DEPENDENCY_UP: Final = "business_app_dependency_up"
+APP_DEPENDENCY_DURATION: Final = "business_app_dependency_check_duration_seconds"
+APP_DEPENDENCY_CHECKS: Final = "business_app_dependency_checks"  # counter
+LABEL_CHECK: Final = "check"  # a check's name: a route ("GET /api/v1/users") or a dependency
+LABEL_ROUTE: Final = "route"
+LABEL_POLICY: Final = "policy"  # fail_fast or degrade
+LABEL_CRITICAL: Final = "critical"  # "true" when a failure makes the app not ready
+
 # Static labels every probe series carries, in exposition order.
 LABEL_PROBE: Final = "probe"
 LABEL_KIND: Final = "kind"
@@ -284,6 +296,15 @@ ALERT_WATCHDOG: Final = "Watchdog"
 ALERT_CANNOT_VERIFY: Final = "BusinessCannotVerify"
 GROUP_CERTIFICATE_EXPIRY: Final = "business_certificate_expiry"
 ALERT_CERTIFICATE_EXPIRY: Final = "BusinessCertificateExpiringSoon"
+GROUP_APP: Final = "business_app"
+ALERT_APP_ROUTE_MISSING: Final = "BusinessAppRouteMissing"
+ALERT_APP_STARTUP_FAILED: Final = "BusinessAppStartupCheckFailed"
+ALERT_APP_DEPENDENCY_DOWN: Final = "BusinessAppDependencyDown"
+APP_ALERT_NAMES: Final = (
+    ALERT_APP_ROUTE_MISSING,
+    ALERT_APP_STARTUP_FAILED,
+    ALERT_APP_DEPENDENCY_DOWN,
+)
 RESERVED_ALERT_NAMES: Final = frozenset(
     (
         ALERT_SERVICE_OUTAGE,
@@ -295,6 +316,7 @@ RESERVED_ALERT_NAMES: Final = frozenset(
         ALERT_WATCHDOG,
         ALERT_CANNOT_VERIFY,
         *SLO_ALERT_NAMES,
+        *APP_ALERT_NAMES,
     )
 )
 # The business context of the exporter's own alerts (the seeds' "internal systems, monitoring").

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from exporter import yamlsource
 from exporter.config import tenants
 from exporter.config.alerting_refs import check_alerting
+from exporter.config.app import check_app
 from exporter.config.compact import compact
 from exporter.config.dependencies import check_dependencies
 from exporter.config.limits import DEFAULT_LIMITS, ConfigLimits
@@ -71,6 +72,7 @@ def parse_config(
     check_dependencies(config, report)
     check_alerting(config, report)
     check_maintenance(config, report)
+    check_app(config, report)
     if problems:
         raise ConfigError(_by_line(_unique(problems)), source)
     if only_target is not None:

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from exporter.config.alerting import Receiver, Routing, Smtp
+from exporter.config.app import AppSpec
 from exporter.config.business import Alert, Context, RevenueAtRisk, Service, Tenant, Tier
 from exporter.config.http import HTTPSpec
 from exporter.config.maintenance import MaintenanceWindow
@@ -116,6 +117,8 @@ class Config(StrictModel):
     targets: list[Target] = Field(default_factory=list)
     # The generated alert on certificates of TLS targets that expire soon.
     certificate_expiry: CertificateExpiry = Field(default_factory=CertificateExpiry)
+    # The application's own checks: validate-app and the in-app integration (config/app.py).
+    app: AppSpec | None = None
     # Alertmanager's side, read by `generate` only (exporter/config/alerting.py).
     receivers: dict[Name, Receiver] = Field(default_factory=dict)
     smtp: Smtp | None = None

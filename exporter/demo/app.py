@@ -16,6 +16,13 @@ of the routers currently up (not itself, not `/_faults`).
 
 Demo credentials: email "matt.lindop@zebra.associates", password "demo-password".
 
+The app runs the in-app integration (exporter/integration/) as the customer's app would:
+/health/live, /health/ready, /health/detailed and /metrics, after a startup validation of the
+routes of the config named by $BUSINESS_EXPORTER_CONFIG, or without one of every route of its
+routers, the admin router's degrading. A router dropped by a fault switch stays registered (the
+switch fakes a runtime loss that the exporter sees from outside); a router that fails to import
+is what the startup validation catches.
+
 Fault switches (each answers with the resulting state; tests may call `app.state.faults`):
     GET    /_faults                                      the current state
     POST   /_faults/reset                                clear every fault
@@ -34,16 +41,20 @@ Run it alone:
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from exporter.demo.faults import Faults, RouterRoute, fault_routes
+from exporter.integration import AppHealth
 
 DEMO_EMAIL = "matt.lindop@zebra.associates"
 DEMO_PASSWORD = "demo-password"
@@ -183,9 +194,23 @@ def _openapi(routes: list[RouterRoute]) -> Endpoint:
     return endpoint
 
 
-def create_demo_app() -> Starlette:
-    """The demo API with every router up and no fault set; the switches are `app.state.faults`."""
+def _app_health(
+    routers: dict[str, list[tuple[str, str, Endpoint]]], config: str | None
+) -> AppHealth:
+    registry = CollectorRegistry()  # one per app: tests build many
+    if config:
+        return AppHealth.from_config(config, registry=registry)
+    routes = [f"{method} {path}" for routes in routers.values() for method, path, _ in routes]
+    degrade = [f"{method} {path}" for method, path, _ in routers["admin"]]
+    return AppHealth(routes, degrade_routes=degrade, registry=registry)
+
+
+def create_demo_app(health_config: str | Path | None = None) -> Starlette:
+    """The demo API with every router up and no fault set; the switches are `app.state.faults`.
+    `health_config`: the config whose routes it validates (default $BUSINESS_EXPORTER_CONFIG)."""
     routers = _routers(_Auth())
+    config = health_config or os.environ.get("BUSINESS_EXPORTER_CONFIG")
+    health = _app_health(routers, str(config) if config else None)
     faults = Faults({name: [path for _, path, _ in routes] for name, routes in routers.items()})
     api = [
         RouterRoute(path, endpoint, method=method, router=name, faults=faults)
@@ -201,4 +226,5 @@ def create_demo_app() -> Starlette:
         ]
     )
     app.state.faults = faults
+    health.install(app)
     return app

@@ -1,8 +1,9 @@
-"""The demo's databases: PostgreSQL with the multi-tenant schema and Redis, on fixed loopback ports.
+"""The demo's databases: PostgreSQL with the multi-tenant schema and Redis, on loopback ports.
 
-examples/marketedge.yaml points its database targets at these ports and reads the passwords from
-the environment; `set_environment()` fills those in (without overriding) before the config loads.
-A server that cannot start is left out, and so are the targets that need it.
+examples/marketedge.yaml points its database targets at the usual ports and reads the passwords
+from the environment; `set_environment()` fills those in (without overriding) before the config
+loads. A usual port that is taken moves the server to a free one (`adapted()` moves the targets
+with it); a server that cannot start is left out, and so are the targets that need it.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from exporter.config import Config
 from exporter.demo import database
+from exporter.demo.ports import Address, usual_or_free
+from exporter.demo.relocate import relocated
 from exporter.demo.servers import (
     PostgresServer,
     RedisServer,
@@ -49,6 +51,15 @@ class Backends:
     postgres: PostgresServer | None = None
     redis: RedisServer | None = None
     unavailable: dict[str, str] = field(default_factory=dict)
+    # The usual address of a server that listens elsewhere -> where it listens.
+    moves: dict[Address, Address] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # why, a line per move
+
+    def adapted(self, config: Config) -> tuple[Config, list[str]]:
+        """`config` pointed at where the servers listen, without the targets whose server is
+        missing; and a line per move and per kind left out."""
+        kept, left_out = self.without_unavailable(relocated(config, self.moves))
+        return kept, [*self.notes, *left_out]
 
     def without_unavailable(self, config: Config) -> tuple[Config, list[str]]:
         """`config` without the targets whose server is missing, and a line per kind left out."""
@@ -61,26 +72,25 @@ class Backends:
         return config.model_copy(update={"targets": kept}), lines
 
     def instructions(self) -> str:
-        """How to reach the databases and break them, for the demo's banner."""
+        """Where the databases listen, for the demo's banner (the faults say how to break them)."""
         lines = []
         if self.postgres is not None:
-            psql = (
-                f"{self.postgres.bin / 'psql'} -h {self.postgres.directory} -p {POSTGRES[1]} "
-                f"-U postgres {DATABASE}"
-            )
+            host, port = self.postgres.host, self.postgres.port
             lines += [
-                f"  PostgreSQL    {POSTGRES[0]}:{POSTGRES[1]} database {DATABASE}, "
+                f"  PostgreSQL    {host}:{port} database {DATABASE}, "
                 f"forced row-level security on {', '.join(database.TENANT_TABLES)}",
-                f"    {psql} -c 'ALTER TABLE users NO FORCE ROW LEVEL SECURITY'   # rls_disabled",
-                f"    {psql} -c 'ALTER TABLE users FORCE ROW LEVEL SECURITY'      # and back",
-                f"    kill -STOP {self.postgres.pid}   # hang the database; kill -CONT to resume",
             ]
         if self.redis is not None:
-            lines += [
-                f"  Redis         {REDIS[0]}:{REDIS[1]} user {REDIS_USER}",
-                f"    kill -STOP {self.redis.pid}   # hang Redis; kill -CONT to resume",
-            ]
+            lines += [f"  Redis         {self.redis.host}:{self.redis.port} user {REDIS_USER}"]
         return "\n".join(lines)
+
+    def psql(self) -> str:
+        """The psql command line that reaches the demo database as its superuser."""
+        assert self.postgres is not None
+        server = self.postgres
+        return (
+            f"{server.bin / 'psql'} -h {server.directory} -p {server.port} -U postgres {DATABASE}"
+        )
 
 
 @contextlib.contextmanager
@@ -88,46 +98,39 @@ def started() -> Iterator[Backends]:
     """Start the servers that can start; stop and remove them all on exit."""
     backends = Backends()
     with contextlib.ExitStack() as stack:
-        for kind, start in (("postgres", _postgres), ("redis", _redis)):
+        for kind, start, usual in (("postgres", _postgres, POSTGRES), ("redis", _redis, REDIS)):
             try:
-                setattr(backends, kind, stack.enter_context(start()))
+                _check(kind)
+                address, note = usual_or_free(usual, _NAMES[kind])
+                setattr(backends, kind, stack.enter_context(start(address)))
             except ServerUnavailable as err:
                 backends.unavailable[kind] = str(err)
             except (OSError, RuntimeError) as err:  # e.g. the schema would not load
                 backends.unavailable[kind] = f"{_NAMES[kind]} did not start: {err}"
+            else:
+                if note is not None:
+                    backends.moves[usual] = address
+                    backends.notes.append(note)
         yield backends
 
 
 @contextlib.contextmanager
-def _postgres() -> Iterator[PostgresServer]:
-    _check(missing_postgres, POSTGRES, "postgres")
-    with PostgresServer(POSTGRES[1], POSTGRES[0]) as server:
+def _postgres(address: Address) -> Iterator[PostgresServer]:
+    with PostgresServer(address[1], address[0]) as server:
         database.create_roles(server, os.environ[POSTGRES_PASSWORD_ENV])
         database.create_tenant_database(server, DATABASE)
         yield server
 
 
 @contextlib.contextmanager
-def _redis() -> Iterator[RedisServer]:
-    _check(missing_redis, REDIS, "redis")
+def _redis(address: Address) -> Iterator[RedisServer]:
     user = acl_user(REDIS_USER, os.environ[REDIS_PASSWORD_ENV], _REDIS_RULES)
-    with RedisServer(REDIS[1], REDIS[0], acl=[user, "default off"]) as server:
+    with RedisServer(address[1], address[0], acl=[user, "default off"]) as server:
         yield server
 
 
-def _check(missing: Callable[[], str | None], address: tuple[str, int], kind: str) -> None:
+def _check(kind: str) -> None:
+    missing: Callable[[], str | None] = missing_postgres if kind == "postgres" else missing_redis
     why = missing()
-    if why is None and not _free(address):
-        why = f"{address[0]}:{address[1]} is in use (another demo running?)"
     if why is not None:
         raise ServerUnavailable(why if why.startswith(_NAMES[kind]) else f"{_NAMES[kind]}: {why}")
-
-
-def _free(address: tuple[str, int]) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
-        try:
-            sock.bind(address)
-        except OSError:
-            return False
-    return True

@@ -1,21 +1,37 @@
-"""`business-exporter demo`: the demo API plus the exporter on the reference config."""
+"""`business-exporter demo`: the demo API plus the exporter on the reference config.
+
+Everything runs in this process or as its children, and stops with it: Ctrl-C (SIGINT), SIGTERM
+(a supervisor, `docker stop`, `kill`) and SIGHUP (a closed terminal) all unwind the same way,
+stopping each server and removing its files. The servers run in their own sessions, so that a
+signal to the terminal's process group reaches this process alone and the servers stop in order.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 
 from exporter.config import Config, ConfigError, load_config
 from exporter.demo import backends
 from exporter.demo.app import DEMO_PASSWORD, create_demo_app
-from exporter.demo.stack import FAST_FACTOR, demo_stack, speed_up
+from exporter.demo.banner import fault_lines, fault_switches
+from exporter.demo.expect import Timing
+from exporter.demo.fast import DEMO_SECONDS, FAST_FACTOR, speed_up
+from exporter.demo.ports import Address, usual_or_free
+from exporter.demo.relocate import relocated
+from exporter.demo.scenarios import demo_faults
+from exporter.demo.servers import ServerUnavailable
+from exporter.demo.stack import demo_stack
 from exporter.runtime import Runtime
 from exporter.serve import uvicorn_config
 from exporter.server import create_app
@@ -23,15 +39,32 @@ from exporter.server import create_app
 API = ("127.0.0.1", 8000)
 EXPORTER = ("127.0.0.1", 9117)
 REFERENCE = Path(__file__).resolve().parents[2] / "examples" / "marketedge.yaml"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+TIMING = Timing(scrape=DEMO_SECONDS, evaluation=DEMO_SECONDS)
+READY = "The demo runs."  # the banner's last line begins so
+
+
+class Stopped(Exception):
+    """A stop signal arrived: unwind, stopping every server on the way out."""
 
 
 def run_demo(config_path: Path | None = None, fast: bool = False) -> int:
-    """Serve the demo API in a thread and the exporter in the foreground until Ctrl-C.
+    """Serve the demo API and the exporter until a stop signal (Ctrl-C, SIGTERM, SIGHUP).
 
-    Prometheus and Alertmanager run too when installed; `fast` divides the probe intervals and
-    escalation times by FAST_FACTOR.
+    Prometheus and Alertmanager run too when installed; `fast` divides the probe intervals,
+    escalation times and Alertmanager timings by FAST_FACTOR.
     """
-    path = config_path or REFERENCE
+    with _stop_signals_raise():
+        try:
+            return _run(config_path or REFERENCE, fast)
+        except Stopped:
+            return 0
+        except ServerUnavailable as err:
+            print(err, file=sys.stderr)
+            return 1
+
+
+def _run(path: Path, fast: bool) -> int:
     # The reference config reads the Zebra admin's password from the environment, as secrets are.
     os.environ.setdefault("ZEBRA_DEMO_PASSWORD", DEMO_PASSWORD)
     backends.set_environment()  # and the demo databases' passwords
@@ -40,75 +73,96 @@ def run_demo(config_path: Path | None = None, fast: bool = False) -> int:
     except ConfigError as err:
         print(f"{path}: invalid config:\n{err}", file=sys.stderr)
         return 2
+    api, api_moved = usual_or_free(API, "the demo API")
+    exporter, exporter_moved = usual_or_free(EXPORTER, "the exporter")
+    demo_api = create_demo_app()
     with backends.started() as databases:  # PostgreSQL and Redis, when installed
 
         def for_the_demo(loaded: Config) -> Config:  # at start and at every reload
-            runnable, _ = databases.without_unavailable(loaded)
+            runnable, _ = databases.adapted(relocated(loaded, {API: api}))
             return speed_up(runnable, FAST_FACTOR) if fast else runnable
 
-        _, left_out = databases.without_unavailable(config)
+        _, notes = databases.adapted(config)
+        notes = [note for note in (api_moved, exporter_moved) if note] + notes
         config = for_the_demo(config)
         runtime = Runtime(config, path, adjust=for_the_demo)
-        exporter = uvicorn.Server(uvicorn_config(create_app(runtime), *EXPORTER))
-        with _in_thread(uvicorn.Server(uvicorn_config(create_demo_app(), *API))) as api_started:
-            if not api_started:
-                print(
-                    f"the demo API could not listen on {API[0]}:{API[1]}: is it in use?",
-                    file=sys.stderr,
-                )
-                return 1
-            print(_instructions(path, [t.name for t in config.targets], fast), flush=True)
-            print("\n".join([databases.instructions(), *left_out]) + "\n", flush=True)
-            with (
-                demo_stack(
-                    config, f"{EXPORTER[0]}:{EXPORTER[1]}", f"http://{API[0]}:{API[1]}"
-                ) as alerting,
-                contextlib.suppress(KeyboardInterrupt),  # uvicorn raises Ctrl-C again as it ends
-            ):
-                print("\n".join(alerting) + "\n", flush=True)
-                exporter.run()
+        with (
+            serving(demo_api, api, "the demo API"),
+            serving(create_app(runtime), exporter, "the exporter"),
+        ):
+            print(_instructions(path, config, api, exporter, fast), flush=True)
+            print("\n".join([databases.instructions(), *notes]) + "\n", flush=True)
+            with demo_stack(config, f"{exporter[0]}:{exporter[1]}") as (lines, stack):
+                faults = demo_faults(api, demo_api.state.faults, databases)
+                now = datetime.now(UTC)
+                if stack is not None:
+                    lines += ["", *fault_lines(config, faults, TIMING, now)]
+                else:
+                    lines += ["", *fault_switches(config, faults)]
+                print("\n".join(lines) + "\n", flush=True)
+                print(f"{READY} Ctrl-C (or SIGTERM, SIGHUP) stops everything.", flush=True)
+                threading.Event().wait()  # until a stop signal raises
     return 0
 
 
 @contextlib.contextmanager
-def _in_thread(server: uvicorn.Server) -> Iterator[bool]:
-    thread = threading.Thread(target=server.run, daemon=True)
+def _stop_signals_raise() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP raise Stopped in the main thread, once: a second signal
+    while the servers stop is ignored, so that it cannot cut the cleanup short."""
+    stopping = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise Stopped(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def serving(app: object, address: Address, what: str) -> Iterator[None]:
+    """`app` under uvicorn in a thread, listening on `address` until the block ends.
+
+    Not in the main thread: that one waits for the stop signals, which uvicorn would otherwise
+    take for itself (and the exporter's SIGHUP, a reload elsewhere, stops the demo).
+    """
+    server = uvicorn.Server(uvicorn_config(app, *address))  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.run, daemon=True, name=what)
     thread.start()
     while not server.started and thread.is_alive():
         time.sleep(0.02)
     try:
-        yield server.started
+        if not server.started:
+            raise ServerUnavailable(f"{what} could not listen on {address[0]}:{address[1]}")
+        yield
     finally:
         server.should_exit = True
         thread.join(timeout=5)
 
 
-def _instructions(path: Path, names: list[str], fast: bool) -> str:
-    api = f"http://{API[0]}:{API[1]}"
-    exporter = f"http://{EXPORTER[0]}:{EXPORTER[1]}"
+def _instructions(path: Path, config: Config, api: Address, exporter: Address, fast: bool) -> str:
+    api_url = f"http://{api[0]}:{api[1]}"
+    exporter_url = f"http://{exporter[0]}:{exporter[1]}"
     timings = (
-        f"--fast: probe intervals and escalation times are the config's divided by {FAST_FACTOR}."
+        f"--fast: probe intervals, escalation times and Alertmanager's group_wait, "
+        f"group_interval and repeat_interval are the config's divided by {FAST_FACTOR}."
         if fast
-        else f"Probes run on the config's intervals (30s to 5m; demo --fast divides them by "
-        f"{FAST_FACTOR})."
+        else f"Timings are the config's (probes every 30s to 5m; demo --fast divides every timing "
+        f"by {FAST_FACTOR})."
     )
     return f"""
-business_exporter demo: {len(names)} targets from {path}
-
-  demo API      {api}/health  (stays 200 whatever breaks, as in the real outage)
-  exporter      {exporter}/            targets, state, last failure reason
-                {exporter}/metrics     what Prometheus scrapes
-                {exporter}/probe?target=zebra_admin_access&debug=true   run one now
-
-Switch faults on and off in the demo API:
-  curl -X POST {api}/_faults/routers/admin/drop       drop the admin router (as a failed import)
-  curl -X POST {api}/_faults/routers/admin/restore
-  curl -X POST '{api}/_faults/slow?path=/api/v1/users&seconds=6'   make an endpoint slow
-  curl -X POST '{api}/_faults/error?path=/api/v1/auth/login'       make an endpoint answer 500
-  curl -X POST {api}/_faults/reset                    clear every fault
-  curl {api}/_faults                                  show what is switched on
-
+business_exporter demo: {len(config.targets)} targets from {path}
 {timings}
-A target turns failing after its failure_threshold (watch business_probe_failing, or the /
-page). Ctrl-C stops everything.
+
+  demo API      {api_url}/health  (stays 200 whatever breaks, as in the real outage)
+                {api_url}/_faults   the fault switches that are on; POST /_faults/reset clears them
+  exporter      {exporter_url}/            targets, state, last failure reason
+                {exporter_url}/metrics     what Prometheus scrapes
+                {exporter_url}/probe?target=zebra_admin_access&debug=true   run one now
 """

@@ -19,7 +19,6 @@ import contextlib
 import email
 import email.policy
 import json
-import re
 import sys
 import threading
 import time
@@ -30,7 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
-from exporter.conventions import ALERT_WATCHDOG
+from exporter.demo.notifications import NotificationPrinter
 
 R = TypeVar("R")
 
@@ -262,63 +261,6 @@ class _MailHandler:
         )
         self.sink._add(mail)
         return "250 Message accepted for delivery"
-
-
-def describe(post: Post) -> str:
-    """An Alertmanager webhook notification as the demo prints it: a few lines per alert."""
-    body = post.body
-    if not isinstance(body, dict) or not isinstance(body.get("alerts"), list):
-        return f"POST {post.path}: {post.raw[:200].decode(errors='replace')}"
-    stamp = time.strftime("%H:%M:%S", time.localtime(post.received))
-    # Alertmanager quotes the receiver name as a regular expression: a\+b for a+b.
-    receiver = re.sub(r"\\(.)", r"\1", str(body.get("receiver") or post.path.lstrip("/")))
-    receiver = receiver.replace("+", " + ")
-    lines = []
-    for alert in body["alerts"]:
-        labels, notes = alert.get("labels", {}), alert.get("annotations", {})
-        status = str(alert.get("status", body.get("status", "?"))).upper()
-        what = [labels.get(k) for k in ("severity", "context") if labels.get(k)]
-        level = labels.get("escalation_level", "0")
-        head = f"{stamp} {status:<8} {labels.get('alertname', '?')} -> {receiver}"
-        head += f"  [{', '.join(what)}]" if what else ""
-        head += f"  probe {labels['probe']}" if labels.get("probe") else ""
-        head += f"  escalation level {level}" if level != "0" else ""
-        lines.append(head)
-        for key in ("summary", "stakeholder_message"):
-            if notes.get(key):
-                lines.append(f"         {notes[key]}")
-    return "\n".join(lines)
-
-
-# The parts of one receiver post within milliseconds; a repeat comes after repeat_interval.
-_SAME_NOTIFICATION_SECONDS = 60.0
-
-
-class NotificationPrinter:
-    """An `on_post` that prints each Alertmanager notification once, as describe() does.
-
-    A receiver made of several config receivers sends one POST per part, all with the same
-    body: they are printed once. The Watchdog's pings to a dead man's switch are not printed.
-    """
-
-    def __init__(self) -> None:
-        self._seen: dict[tuple[object, ...], float] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, post: Post) -> None:
-        body = post.body if isinstance(post.body, dict) else {}
-        alerts = body.get("alerts")
-        alerts = alerts if isinstance(alerts, list) else []
-        if alerts and all(a.get("labels", {}).get("alertname") == ALERT_WATCHDOG for a in alerts):
-            return  # every minute, to the dead man's switch
-        states = tuple(sorted((a.get("fingerprint"), a.get("status")) for a in alerts))
-        key = (body.get("groupKey"), body.get("status"), states)
-        with self._lock:
-            last = self._seen.get(key)
-            if last is not None and post.monotonic - last < _SAME_NOTIFICATION_SECONDS:
-                return
-            self._seen[key] = post.monotonic
-            print(describe(post), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

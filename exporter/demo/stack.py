@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,9 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from exporter.config import Config, Target
+from exporter.config import Config
+from exporter.demo import held
+from exporter.demo.fast import DEMO_INTERVAL
+from exporter.demo.notifications import NotificationPrinter
+from exporter.demo.ports import free_port as free_port  # the tests and benches take it from here
+from exporter.demo.ports import usual_or_free
 from exporter.demo.servers import ServerUnavailable
-from exporter.demo.sink import NotificationPrinter, WebhookSink
+from exporter.demo.sink import WebhookSink
 from exporter.generate.bundle import BundleOptions, build, write
 from exporter.generate.prometheus import PrometheusOptions
 
@@ -37,12 +41,7 @@ ALERTMANAGER = "prometheus-alertmanager"  # Debian's name; there is no `alertman
 PROMETHEUS_CONFIG = "prometheus/prometheus.yml"
 ALERTMANAGER_CONFIG = "alertmanager/alertmanager.yml"
 _READY_TIMEOUT = 30.0
-# The demo's Prometheus looks every 5 s, not the generated 15 s: a fault is seen sooner.
-DEMO_SECONDS = 5.0
-DEMO_INTERVAL = f"{DEMO_SECONDS:g}s"
-DEMO_PORTS = (9090, 9093)  # the usual ones, when they are free
-# `demo --fast` divides probe intervals and escalation times by this.
-FAST_FACTOR = 10
+DEMO_PORTS = (("127.0.0.1", 9090), ("127.0.0.1", 9093))  # the usual ones, when free
 _STOP_TIMEOUT = 10.0
 
 
@@ -228,14 +227,6 @@ def wait_until(condition: Callable[[], object], timeout: float) -> bool:
     return True
 
 
-def free_port() -> int:
-    """A loopback port that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def tail(log: Path, lines: int = 20) -> str:
     try:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
@@ -243,82 +234,50 @@ def tail(log: Path, lines: int = 20) -> str:
         return ""
 
 
-def speed_up(config: Config, factor: float, floor: float = DEMO_SECONDS) -> Config:
-    """`config` with escalation times and probe intervals divided by `factor`, no interval
-    below `floor` (by default the demo's scrape interval: Prometheus would miss faster runs).
-
-    A timeout keeps its value unless it would outlast the new interval. Thresholds, recovery
-    SLAs and max_duration keep theirs.
-    """
-
-    def faster(target: Target) -> Target:
-        interval = max(target.interval / factor, min(target.interval, floor))
-        return target.model_copy(
-            update={"interval": interval, "timeout": min(target.timeout, interval)}
-        )
-
-    alerts = {
-        name: a.model_copy(update={"escalation_time": a.escalation_time / factor})
-        if a.escalation_time is not None
-        else a
-        for name, a in config.alerts.items()
-    }
-    targets = [faster(t) for t in config.targets]
-    return config.model_copy(update={"targets": targets, "alerts": alerts})
-
-
 @contextlib.contextmanager
-def demo_stack(config: Config, exporter: str, api: str) -> Iterator[list[str]]:
-    """Prometheus, Alertmanager and a webhook sink printing every notification, when installed.
+def demo_stack(config: Config, exporter: str) -> Iterator[tuple[list[str], Stack | None]]:
+    """Prometheus, Alertmanager and a webhook sink printing every notification, when installed,
+    and a watcher saying when Alertmanager holds an alert back (held.py).
 
-    Yields the lines of the demo's banner: the URLs, or what is left out and why.
+    Yields the lines of the demo's banner (the URLs, or what is left out and why) and the
+    running stack, or None.
     """
     missing = missing_binaries()
     if missing:
-        yield [
-            "  Prometheus and Alertmanager are left out, so no alert fires and nothing is",
-            f"  notified: not on PATH: {', '.join(missing)}. `make system-deps` installs them.",
-        ]
+        yield (
+            [
+                "  Prometheus and Alertmanager are left out, so no alert fires and nothing is",
+                f"  notified: not on PATH: {', '.join(missing)}. `make system-deps` installs them.",
+            ],
+            None,
+        )
         return
     with (
         WebhookSink(on_post=NotificationPrinter()) as sink,
         tempfile.TemporaryDirectory(prefix="business-exporter-demo-") as directory,
         contextlib.ExitStack() as running,
     ):
-        prometheus, alertmanager = (_port(p) for p in DEMO_PORTS)
+        (_, prometheus), (_, alertmanager) = (usual_or_free(p, "")[0] for p in DEMO_PORTS)
         options = StackOptions(
             exporter, DEMO_INTERVAL, DEMO_INTERVAL, sink.url, prometheus, alertmanager
         )
         try:
             stack = running.enter_context(started_stack(config, Path(directory), options))
         except ServerUnavailable as err:
-            banner = [f"  Prometheus and Alertmanager are left out: {err}"]
-        else:
-            banner = _banner(stack, sink, api)
-        yield banner
+            yield [f"  Prometheus and Alertmanager are left out: {err}"], None
+            return
+        running.callback(held.started(held.HeldAlerts(config), stack.alertmanager_alerts))
+        yield _banner(stack, sink), stack
 
 
-def _banner(stack: Stack, sink: WebhookSink, api: str) -> list[str]:
+def _banner(stack: Stack, sink: WebhookSink) -> list[str]:
     return [
         f"  Prometheus    {stack.prometheus_url}/alerts   (scrapes and evaluates every "
         f"{DEMO_INTERVAL})",
         f"  Alertmanager  {stack.alertmanager_url}/#/alerts",
         f"  bundle        {stack.bundle}   (generated for this run, removed at exit)",
-        f"  notifications every receiver is a webhook to {sink.url}/<receiver>; each",
-        "                notification is printed here as it arrives (not the Watchdog's pings)",
-        "",
-        "A Zebra notification, about 25 s after the fault with --fast (minutes without):",
-        f"  curl -X POST '{api}/_faults/error?path=/api/v1/auth/login'   ZebraAdminFailure:",
-        "      the Zebra admin cannot log in (and the auth alerts fire too)",
-        f"  curl -X POST {api}/_faults/routers/admin/drop   BusinessServiceOutage of",
-        "      service admin, tenant zebra_associates: it inhibits the ZebraAdminFailure alerts",
+        f"  notifications every receiver is a webhook to {sink.url}/<receiver>; a line per",
+        "                alert notified, once: time, status, alert, service, tenant, probe,",
+        "                severity, escalation level -> receivers (not the Watchdog's pings).",
+        "                HELD, INHIBITED: Alertmanager holds an alert back, and why.",
     ]
-
-
-def _port(preferred: int) -> int:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", preferred))
-        except OSError:
-            return free_port()
-    return preferred

@@ -18,6 +18,7 @@ from exporter.generate.alerts import definition_rules, fired_definitions
 from exporter.generate.am_maintenance import expected_mutes, maintenance_cases
 from exporter.generate.am_model import RoutingCase
 from exporter.generate.am_routes import expected_receivers
+from exporter.generate.app_alerts import app_group
 from exporter.generate.burn import burn_group
 from exporter.generate.definition import members
 from exporter.generate.model import AlertingRule, RuleGroup
@@ -53,6 +54,8 @@ def alert_label_sets(config: Config) -> Iterator[tuple[str, dict[str, str]]]:
         where = f"{labels.get(c.LABEL_SERVICE, '')}/{labels.get(c.LABEL_TENANT, '')}"
         yield f"{rule.alert} {where}", labels
     for rule in _alerting(self_monitoring_group()):
+        yield rule.alert, alert_labels(rule)
+    for rule in _alerting(app_group(config)):  # the in-app integration's, with an `app:` block
         yield rule.alert, alert_labels(rule)
     first_tenant = {t.tier: name for name, t in reversed(config.tenants.items())}
     seen: set[str] = set()

@@ -14,6 +14,7 @@ from exporter.generate.alert_tests import alert_test_files
 from exporter.generate.alertmanager import OWNED_DIRS as ALERTMANAGER_DIRS
 from exporter.generate.alertmanager import alertmanager_files
 from exporter.generate.alerts import alert_rule_files
+from exporter.generate.app_alerts import app_rule_files, app_test_files
 from exporter.generate.certificates import certificate_rule_files, certificate_test_files
 from exporter.generate.grafana import grafana_files
 from exporter.generate.grafana_provisioning import OWNED_DIRS as GRAFANA_DIRS
@@ -55,12 +56,14 @@ def build(config: Config, options: BundleOptions | None = None) -> dict[str, str
     for rules in [
         *alert_rule_files(config),
         *slo_rule_files(config),
+        *app_rule_files(config),
         *certificate_rule_files(config),
     ]:
         _add(files, f"{RULES_DIR}/{rules.name}.rules.yml", render.rule_file(rules))
     for tests in [
         *alert_test_files(config),
         *slo_test_files(config),
+        *app_test_files(config),
         *certificate_test_files(config),
     ]:
         _add(files, f"{RULE_TESTS_DIR}/{tests.name}.test.yml", render.rule_test_file(tests))

@@ -21,7 +21,7 @@ from exporter.config import Config, Tier, format_duration
 from exporter.generate.burn import alert_labels as burn_labels
 from exporter.generate.maintenance import leave_out
 from exporter.generate.model import AlertingRule, RecordingRule, RuleGroup
-from exporter.generate.objectives import LATENCY, SLOS, Slo, number, tier_selector
+from exporter.generate.objectives import LATENCY, SLOS, Slo, le_bound, number, tier_selector
 
 EXHAUSTION_SEVERITY = "medium"
 TREND_SEVERITY = "high"
@@ -102,11 +102,14 @@ def lookback(tier: Tier) -> str:
 
 
 def _trend(tier_name: str, tier: Tier) -> AlertingRule:
+    # The bound the latency SLI counts runs under (objectives.le_bound): the quantile is only
+    # known at bucket bounds, and a latency between two is held to the one below it.
+    bound = le_bound(tier.latency)
     now = f"{c.DURATION_OBJECTIVE_QUANTILE}{tier_selector(tier_name)}"
     ahead = f"predict_linear({now}[{lookback(tier)}], {tier.latency_horizon:g})"
     return AlertingRule(
         c.ALERT_LATENCY_TREND,
-        f"{ahead} > {tier.latency!r}\nand\n{now} <= {tier.latency!r}",
+        f"{ahead} > {bound!r}\nand\n{now} <= {bound!r}",
         for_=TREND_FOR,
         labels={**labels(TREND_SEVERITY, LATENCY.name), c.LABEL_TIER: tier_name},
         annotations=trend_annotations(tier_name, tier),
@@ -115,7 +118,7 @@ def _trend(tier_name: str, tier: Tier) -> AlertingRule:
 
 def trend_annotations(tier_name: str, tier: Tier, tenant: str = _TENANT) -> dict[str, str]:
     quantile = f"p{number(LATENCY.objective(tier) * 100)}"
-    bound = format_duration(tier.latency)
+    bound = format_duration(le_bound(tier.latency))
     out = {
         c.ANNOTATION_SUMMARY: f"Tenant {tenant}'s {quantile} latency is heading above "
         f"{bound} ({tier_name} tier)",

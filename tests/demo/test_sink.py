@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import smtplib
 import time
 from email.message import EmailMessage
@@ -10,40 +9,7 @@ from email.message import EmailMessage
 import httpx
 import pytest
 
-from exporter.demo.sink import NotificationPrinter, Post, SmtpSink, WebhookSink, describe
-
-
-def _notification(
-    status: str = "firing", alertname: str = "ZebraAdminFailure"
-) -> dict[str, object]:
-    """An Alertmanager webhook body, as a receiver of two config receivers sends it."""
-    return {
-        "receiver": "email_matt_lindop\\+slack_zebra_channel",
-        "status": status,
-        "groupKey": '{}/{context="zebra_opportunity"}:{alertname="ZebraAdminFailure"}',
-        "alerts": [
-            {
-                "status": status,
-                "fingerprint": "4d22f4c6c9e9f003",
-                "labels": {
-                    "alertname": alertname,
-                    "severity": "critical",
-                    "context": "zebra_opportunity",
-                    "probe": "zebra_admin_access",
-                    "escalation_level": "1",
-                },
-                "annotations": {
-                    "summary": "Zebra Associates admin access failure: zebra_admin_access",
-                    "stakeholder_message": "ZEBRA ALERT: admin panel unavailable",
-                },
-            }
-        ],
-    }
-
-
-def _post(body: object, path: str = "/slack_zebra_channel") -> Post:
-    raw = json.dumps(body).encode()
-    return Post(path, body, raw, time.time(), time.monotonic())
+from exporter.demo.sink import SmtpSink, WebhookSink
 
 
 def test_the_webhook_sink_records_every_post_with_its_path_and_json_body() -> None:
@@ -94,29 +60,3 @@ def test_the_smtp_sink_records_each_message_with_its_envelope_and_parts() -> Non
     assert mail.subject == "[FIRING:1] 🔴 ZebraAdminFailure"
     assert mail.part("plain").strip() == "ZEBRA ALERT in text"
     assert mail.part("html").strip() == "<p>ZEBRA ALERT in HTML</p>"
-
-
-def test_a_notification_is_described_by_alert_status_receivers_and_business_texts() -> None:
-    lines = describe(_post(_notification())).splitlines()
-    assert lines[0].endswith(
-        "FIRING   ZebraAdminFailure -> email_matt_lindop + slack_zebra_channel  "
-        "[critical, zebra_opportunity]  probe zebra_admin_access  escalation level 1"
-    )
-    assert [line.strip() for line in lines[1:]] == [
-        "Zebra Associates admin access failure: zebra_admin_access",
-        "ZEBRA ALERT: admin panel unavailable",
-    ]
-
-
-def test_the_printer_prints_a_notification_once_whatever_the_number_of_parts(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    printer = NotificationPrinter()
-    for path in ("/email_matt_lindop", "/slack_zebra_channel"):  # the parts of one receiver
-        printer(_post(_notification(), path))
-    printer(_post(_notification("resolved")))
-    printer(_post(_notification(alertname="Watchdog"), "/deadmans_switch"))
-    printed = capsys.readouterr().out
-    assert printed.count("FIRING   ZebraAdminFailure") == 1
-    assert printed.count("RESOLVED ZebraAdminFailure") == 1
-    assert "Watchdog" not in printed

@@ -102,7 +102,7 @@ def test_check_runs_amtool_and_names_each_misrouted_case(
     assert main(["check", "--config", str(REFERENCE), "--bundle", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "amtool check-config: OK" in out
-    assert "amtool config routes test: OK (41 cases)" in out
+    assert "amtool config routes test: OK (44 cases)" in out
     assert "alertmanager routes reachable: OK" in out
     assert "alertmanager notifies each receiver once: OK" in out
     config_file = tmp_path / CONFIG_FILE
@@ -111,7 +111,7 @@ def test_check_runs_amtool_and_names_each_misrouted_case(
     config_file.write_text(text.replace(zebra, zebra.replace("    continue: true\n", "")))
     assert main(["check", "--config", str(REFERENCE), "--bundle", str(tmp_path)]) == 1
     out = capsys.readouterr().out
-    assert "amtool config routes test: FAILED (2 of 41 cases)" in out
+    assert "amtool config routes test: FAILED (2 of 44 cases)" in out
     assert (
         f"    ZebraAdminFailure level 0: amtool routes to {ZEBRA_RECEIVERS}; "
         f"expected {ZEBRA_RECEIVERS}, pagerduty_critical+slack_alerts"
@@ -128,7 +128,7 @@ def test_check_fails_on_a_route_no_alert_reaches(
     assert main(["generate", "--config", str(config), "--out", str(bundle)]) == 0
     assert main(["check", "--config", str(config), "--bundle", str(bundle)]) == 1
     out = capsys.readouterr().out
-    assert "amtool config routes test: OK (41 cases)" in out  # the tree does what it says...
+    assert "amtool config routes test: OK (44 cases)" in out  # the tree does what it says...
     assert "alertmanager routes reachable: FAILED (1 unreachable)" in out  # ...which is wrong
     assert "    routing.contexts.performance: no alert of this config reaches the route" in out
 
