@@ -235,4 +235,3 @@ async def test_the_gzip_stream_inflates_to_the_pieces_it_was_given() -> None:
 
     compressed = [c async for c in gzip_stream(chunks())]
     assert gzip.decompress(b"".join(compressed)) == b"".join(pieces)
-
