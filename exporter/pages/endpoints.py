@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from exporter import conventions as c
 from exporter.pages.alertmanager import NOT_CONFIGURED, AlertmanagerClient, AlertState
 from exporter.pages.html import refresh_seconds
 from exporter.pages.oncall import oncall_view
@@ -18,19 +19,16 @@ from exporter.pages.status import TenantStatus, published, tenant_status
 from exporter.pages.status_render import status_html, status_json
 from exporter.runtime import Runtime
 
-ONCALL_JSON_PATH = "/api/v1/status"
-STATUS_PATH = "/status/{tenant}"
-STATUS_JSON_PATH = "/api/v1/status/{tenant}"
 # The pages show the state of now: a browser or a proxy must not keep an old one.
 _HEADERS = {"Cache-Control": "no-store"}
 
 
 def page_routes() -> list[Route]:
     return [
-        Route("/", _oncall_page, methods=["GET"]),
-        Route(ONCALL_JSON_PATH, _oncall_json, methods=["GET"]),
-        Route(STATUS_PATH, _status_page, methods=["GET"]),
-        Route(STATUS_JSON_PATH, _status_json, methods=["GET"]),
+        Route(c.PAGE_ONCALL, _oncall_page, methods=["GET"]),
+        Route(c.PAGE_ONCALL_JSON, _oncall_json, methods=["GET"]),
+        Route(c.PAGE_STATUS, _status_page, methods=["GET"]),
+        Route(c.PAGE_STATUS_JSON, _status_json, methods=["GET"]),
     ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from exporter.conventions import FAILURE_REASONS, OUTCOME_VIOLATION
+from exporter.conventions import FAILURE_REASONS, OUTCOME_VIOLATION, PAGE_ONCALL_JSON
 from exporter.pages import html
 from exporter.pages.alertmanager import Alert, AlertState
 from exporter.pages.history import NO_RUN, Segment, failed_runs, runs_held
@@ -29,7 +29,7 @@ def oncall_html(view: OnCallView, refresh: int) -> str:
     header = (
         f"<h1>On call: business_exporter {escape(view.version)}</h1>"
         f'<p class="muted">Updated {escape(html.clock(now))}{refreshing}{shard} · '
-        '<a href="/api/v1/status">JSON</a> · <a href="/metrics">metrics</a></p>'
+        f'<a href="{PAGE_ONCALL_JSON}">JSON</a> · <a href="/metrics">metrics</a></p>'
     )
     if not view.reload_ok:
         header += (

@@ -109,6 +109,7 @@ targets:
     revenue_at_risk: {{amount: 50000, currency: GBP}}
     http: {{url: "{api}/broken"}}
   - name: acme_cart
+    description: Basket API storefront_basket_line_items_with_pricing_stock_and_promotions_v1
     severity: high
     context: revenue_critical
     service: shop
