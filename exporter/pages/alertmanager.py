@@ -13,12 +13,13 @@ import contextlib
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from exporter import conventions as c
+
+if TYPE_CHECKING:  # imported when first used: 3 MB an exporter without Alertmanager never pays
+    import httpx
 
 FRESH_FOR = 10.0  # seconds an answer is used before the next page asks again
 TIMEOUT = 5.0  # for one fetch, connection to last byte
@@ -113,6 +114,8 @@ class AlertmanagerClient:
             await self._client.aclose()
 
     async def _refresh(self) -> None:
+        import httpx
+
         try:
             alerts = await self._get()
         except (httpx.HTTPError, ValueError, OSError) as err:
@@ -126,6 +129,8 @@ class AlertmanagerClient:
             self._fetch = None
 
     async def _get(self) -> tuple[Alert, ...]:
+        import httpx
+
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
         url = self.url.rstrip("/") + "/api/v2/alerts"
@@ -178,6 +183,8 @@ def shown_url(url: str) -> str:
 
 
 def _why(err: BaseException) -> str:
+    import httpx
+
     if isinstance(err, httpx.TimeoutException | TimeoutError):
         return "no answer in time"
     if isinstance(err, httpx.ConnectError):

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from exporter.config.maintenance import excluded_spans
 from exporter.config.model import Config
 from exporter.conventions import REASON_OUTCOMES, RESULT_SUCCESS
-from exporter.state import HISTORY_RUNS
+from exporter.state import HISTORY_RUNS, RunRing
 
 NO_RUN = ""  # the result of the padding before a ring's first run
 
@@ -39,21 +39,28 @@ class Segment:
 Spans = Sequence[tuple[float, float]]  # [start, end) in Unix seconds
 
 
-def segments(runs: Iterable[tuple[float, str]], maintenance: Spans = ()) -> list[Segment]:
-    """Runs (oldest first) as segments, padded in front to HISTORY_RUNS with a NO_RUN one, so
-    that every strip is as long and ends now. A run inside a `maintenance` span is marked."""
+def segments(ring: RunRing, maintenance: Spans = ()) -> list[Segment]:
+    """A ring's runs as segments, padded in front to HISTORY_RUNS with a NO_RUN one, so that
+    every strip is as long and ends now. A run inside a `maintenance` span is marked."""
+    if maintenance:
+        out = _marked(ring.runs(), maintenance)
+    else:  # the usual case, found by the ring in C: a segment for each stretch
+        out = [Segment(result, runs, start, end) for result, runs, start, end in ring.stretches()]
+    held = sum(s.runs for s in out)
+    if held < HISTORY_RUNS:
+        out.insert(0, Segment(NO_RUN, HISTORY_RUNS - held, 0, 0))
+    return out
+
+
+def _marked(runs: Iterable[tuple[float, str]], maintenance: Spans) -> list[Segment]:
     out: list[Segment] = []
-    held = 0
     for when, result in runs:
-        held += 1
         inside = any(start <= when < end for start, end in maintenance)
         last = out[-1] if out else None
         if last is not None and last.result == result and last.maintenance == inside:
             out[-1] = Segment(result, last.runs + 1, last.start, when, inside)
         else:
             out.append(Segment(result, 1, when, when, inside))
-    if held < HISTORY_RUNS:
-        out.insert(0, Segment(NO_RUN, HISTORY_RUNS - held, 0, 0))
     return out
 
 

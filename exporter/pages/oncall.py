@@ -106,14 +106,18 @@ class OnCallView:
         return sum(1 for g in self.groups for t in g.targets if t.maintenance)
 
 
-def oncall_view(runtime: Runtime, alerts: AlertState, now: float) -> OnCallView:
-    """The page's data from the state table, the config's windows and Alertmanager's alerts."""
+def oncall_view(
+    runtime: Runtime, alerts: AlertState, now: float, states: list[TargetState] | None = None
+) -> OnCallView:
+    """The page's data from the state table (or `states`, a list of it), the config's windows
+    and Alertmanager's alerts."""
     config = runtime.config
     moment = datetime.fromtimestamp(now, UTC)
     by_probe: dict[str, list[Alert]] = defaultdict(list)
     by_group: dict[tuple[str, str], list[Alert]] = defaultdict(list)
     others: list[Alert] = []
-    states = list(runtime.scheduler.states.values())
+    if states is None:
+        states = list(runtime.scheduler.states.values())
     names = {s.target.name for s in states}
     scopes = {(s.target.tenant, s.target.service) for s in states}
     for alert in alerts.alerts:

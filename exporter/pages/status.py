@@ -77,21 +77,25 @@ def published(config: Config, tenant: str) -> bool:
     return spec is not None and spec.status_page
 
 
-def tenant_status(runtime: Runtime, tenant: str, now: float) -> TenantStatus:
+def tenant_status(
+    runtime: Runtime, tenant: str, now: float, states: list[TargetState] | None = None
+) -> TenantStatus:
+    """The tenant's page from the state table (or `states`, a list of it)."""
     config = runtime.config
     by_service: dict[str, list[TargetState]] = defaultdict(list)
-    for state in runtime.scheduler.states.values():
+    for state in runtime.scheduler.states.values() if states is None else states:
         if state.target.tenant == tenant:
             by_service[state.target.service].append(state)
-    oldest = [next(iter(s.history), (now, ""))[0] for v in by_service.values() for s in v]
+    oldest = [next(s.history.runs(), (now, ""))[0] for v in by_service.values() for s in v]
     since = float(max(oldest, default=now))
     services = tuple(
         _service(config, tenant, service, states, since, now)
         for service, states in sorted(by_service.items())
     )
-    spec = config.tenants[tenant]
+    spec = config.tenants.get(tenant)  # gone, if a reload came meanwhile
+    name = spec.display_name if spec is not None and spec.display_name else tenant
     planned = tuple(_planned(config, tenant, sorted(by_service), now))
-    return TenantStatus(tenant, spec.display_name or tenant, now, since, services, planned)
+    return TenantStatus(tenant, name, now, since, services, planned)
 
 
 def _service(
@@ -112,7 +116,7 @@ def _service(
     buckets: list[set[str]] = [set() for _ in range(BUCKETS)]
     counted = passed = 0
     for state in states:
-        runs = [(when, _seen(when, result, spans)) for when, result in state.history]
+        runs = [(when, _seen(when, result, spans)) for when, result in state.history.runs()]
         for i, seen in enumerate(_buckets(runs, since, width)):
             if seen is not None:
                 buckets[i].add(seen)

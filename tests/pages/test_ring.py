@@ -16,21 +16,40 @@ targets:
 
 def test_it_keeps_the_last_runs_oldest_first_to_a_tenth_of_a_second() -> None:
     ring = RunRing()
-    assert list(ring) == []
+    assert list(ring.runs()) == []
     start = 1_800_000_000.0
     for i in range(HISTORY_RUNS + 5):
         ring.add(start + i * 0.5 + (0.04 if i == 6 else 0), "success" if i % 2 else "timeout")
-    runs = list(ring)
+    runs = list(ring.runs())
     assert len(runs) == HISTORY_RUNS  # the first five went
     assert runs[0] == (start + 5 * 0.5, "success")
     assert runs[1] == (start + 6 * 0.5, "timeout")  # 0.04 s late: kept to a tenth
     assert runs[-1] == (start + (HISTORY_RUNS + 4) * 0.5, "timeout")
 
 
+def test_its_stretches_are_its_runs_in_a_row_with_one_result() -> None:
+    ring = RunRing()
+    assert list(ring.stretches()) == []
+    results = ["success"] * 3 + ["timeout"] * 2 + ["success"]
+    for i, result in enumerate(results):
+        ring.add(1_800_000_000.0 + i, result)
+    assert list(ring.stretches()) == [
+        ("success", 3, 1_800_000_000.0, 1_800_000_002.0),
+        ("timeout", 2, 1_800_000_003.0, 1_800_000_004.0),
+        ("success", 1, 1_800_000_005.0, 1_800_000_005.0),
+    ]
+    for i in range(HISTORY_RUNS):  # full, and wrapped round
+        ring.add(1_800_000_010.0 + i, "success" if i < HISTORY_RUNS - 1 else "slow")
+    assert list(ring.stretches()) == [
+        ("success", HISTORY_RUNS - 1, 1_800_000_010.0, 1_800_000_010.0 + HISTORY_RUNS - 2),
+        ("slow", 1, 1_800_000_010.0 + HISTORY_RUNS - 1, 1_800_000_010.0 + HISTORY_RUNS - 1),
+    ]
+
+
 def test_an_unknown_result_is_kept_as_error() -> None:
     ring = RunRing()
     ring.add(1_800_000_000.0, "no_such_reason")
-    assert list(ring) == [(1_800_000_000.0, "error")]
+    assert list(ring.runs()) == [(1_800_000_000.0, "error")]
 
 
 def test_a_thousand_full_rings_take_well_under_half_a_megabyte() -> None:
@@ -53,7 +72,7 @@ def test_a_target_state_records_each_run_and_keeps_its_last_failure() -> None:
     failure = ProbeResult.failed("unexpected_status", "status 500, expected 2xx")
     state.record(failure, 0.01, 1_800_000_000.0)
     state.record(ProbeResult.ok(), 0.01, 1_800_000_001.0)
-    assert list(state.history) == [
+    assert list(state.history.runs()) == [
         (1_800_000_000.0, "unexpected_status"),
         (1_800_000_001.0, "success"),
     ]
