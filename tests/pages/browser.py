@@ -48,11 +48,11 @@ class Browser:
         self.driver.get(url)
 
     def resize(self, width: int, height: int = 900) -> None:
-        # The viewport, not the window: headless windows have no frame, but be exact anyway.
+        """Make the viewport, not the window, this size (a headless window has a frame too)."""
         self.driver.set_window_size(width, height)
-        inner = self.js("return window.innerWidth")
-        if inner != width:
-            self.driver.set_window_size(2 * width - inner, height)
+        inner = self.js("return [window.innerWidth, window.innerHeight]")
+        if inner != [width, height]:
+            self.driver.set_window_size(2 * width - inner[0], 2 * height - inner[1])
 
     def js(self, script: str, *args: Any) -> Any:
         return self.driver.execute_script(script, *args)
@@ -89,7 +89,7 @@ class Browser:
 
     def screenshot(self, name: str) -> Path:
         """The whole page's height, at the current width."""
-        height = self.js("return document.documentElement.scrollHeight")
+        height = self.js("return Math.ceil(document.body.getBoundingClientRect().bottom) + 16")
         width = self.js("return window.innerWidth")
         self.resize(width, max(400, min(int(height), 4000)))
         path = self.shots / name
