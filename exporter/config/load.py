@@ -37,7 +37,12 @@ class ConfigError(Exception):
 
 
 def parse_config(
-    text: str, source: str = "<config>", *, offline: bool = False, only_target: str | None = None
+    text: str,
+    source: str = "<config>",
+    *,
+    offline: bool = False,
+    only_target: str | None = None,
+    require_targets: bool = True,
 ) -> Config:
     """Parse and validate config text; raise ConfigError listing every problem.
 
@@ -46,6 +51,9 @@ def parse_config(
     only_target: read the secrets and CA files of that target alone, and return a config
     that holds it alone (all targets, unresolved, if none has that name); the others are
     checked offline.
+    require_targets: refuse a config without targets, as everything that probes must (a
+    truncated deploy would stop all probing); the in-app gate and integration read the `app:`
+    block alone, and a config for them alone may have none.
     """
     doc = yamlsource.load(text)
     problems = list(doc.problems)
@@ -54,7 +62,7 @@ def parse_config(
     if doc.data is None:
         raise ConfigError([Problem("", EMPTY)], source)
     expansion = tenants.expand(doc.data, doc)
-    problems += _no_targets(doc)
+    problems += _no_targets(doc) if require_targets else []
     problems += expansion.problems
     problems += _duplicate_names(expansion, doc)
     offline = offline or only_target is not None
@@ -86,8 +94,9 @@ def load_config(
     offline: bool = False,
     only_target: str | None = None,
     limits: ConfigLimits = DEFAULT_LIMITS,
+    require_targets: bool = True,
 ) -> Config:
-    """Read and parse a config file (see parse_config for `offline` and `only_target`).
+    """Read and parse a config file (see parse_config for the keywords).
 
     Only `limits.max_size` applies here; see limits.py for the parse's time and memory.
     """
@@ -97,7 +106,13 @@ def load_config(
         raise ConfigError([Problem("", f"cannot read config: {err.strerror}")], str(path)) from None
     if problems:
         raise ConfigError(problems, str(path))
-    return parse_config(text, str(path), offline=offline, only_target=only_target)
+    return parse_config(
+        text,
+        str(path),
+        offline=offline,
+        only_target=only_target,
+        require_targets=require_targets,
+    )
 
 
 def _no_targets(doc: yamlsource.Document) -> list[Problem]:

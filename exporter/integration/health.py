@@ -85,7 +85,7 @@ class AppHealth:
         from exporter.config import load_config
         from exporter.config.app import degrade_routes, required_routes
 
-        config = load_config(path, offline=True)
+        config = load_config(path, offline=True, require_targets=False)
         degrade = degrade_routes(config)
         return cls(required_routes(config), degrade_routes=degrade, checks=checks, **options)
 

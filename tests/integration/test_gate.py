@@ -59,6 +59,17 @@ def test_a_route_of_the_app_block_alone_is_checked_too(tmp_path: Path) -> None:
     assert "MISSING GET /api/v1/admin/audit-log" in done.stdout
 
 
+def test_a_config_for_the_gate_alone_needs_no_target(tmp_path: Path) -> None:
+    """`serve` refuses a config without targets; the gate reads the `app:` block alone."""
+    fixed = release(tmp_path, broken=False)
+    config = tmp_path / "gate.yaml"
+    config.write_text("app:\n  routes: [GET /api/v1/admin/audit-log, POST /api/v1/auth/login]\n")
+    done = business_exporter("validate-app", fixed.target(), "--config", str(config), cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "MISSING GET /api/v1/admin/audit-log\n" in done.stdout
+    assert "MISSING POST /api/v1/auth/login" not in done.stdout
+
+
 def test_the_app_dir_is_searched_first_as_uvicorn_does(tmp_path: Path) -> None:
     fixed = release(tmp_path / "srv", broken=False)
     config = config_file(tmp_path)
