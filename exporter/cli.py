@@ -69,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
         help="global limit (default: from the config, room for every target to hang at once)",
     )
     _web_options(serve)
+    serve.add_argument(
+        "--alertmanager-url",
+        type=_http_url,
+        metavar="URL",
+        help="show the alert and escalation state this Alertmanager holds on the pages",
+    )
     serve.set_defaults(run=_serve)
 
     check = sub.add_parser("check", help="validate a config file, and a bundle with promtool")
@@ -383,7 +389,11 @@ def _serve(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     host, _, port = args.listen.rpartition(":")
     web = WebOptions(
-        security, args.web_enable_lifecycle, args.web_max_connections, args.max_pending_probes
+        security,
+        args.web_enable_lifecycle,
+        args.web_max_connections,
+        args.max_pending_probes,
+        args.alertmanager_url,
     )
     serve(
         config,

@@ -35,6 +35,13 @@ PROBE_TLS_EARLIEST_CERT_EXPIRY: Final = "business_probe_tls_earliest_cert_expiry
 MAINTENANCE_ACTIVE: Final = "business_maintenance_window_active"
 LABEL_WINDOW: Final = "window"
 
+# The pages (exporter/pages/): the on-call page and its JSON twin, and the status page of each
+# tenant whose config says `status_page: true`, with its own. Documented in README.md (Pages).
+PAGE_ONCALL: Final = "/"
+PAGE_ONCALL_JSON: Final = "/api/v1/status"
+PAGE_STATUS: Final = "/status/{tenant}"
+PAGE_STATUS_JSON: Final = "/api/v1/status/{tenant}"
+
 # Exporter self-metrics.
 BUILD_INFO: Final = "business_exporter_build_info"
 CONFIG_RELOAD_SUCCESSFUL: Final = "business_exporter_config_last_reload_successful"

@@ -26,12 +26,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class WebOptions:
-    """How the exporter faces the network: --web.* flags and --max-pending-probes."""
+    """How the exporter faces the network: --web.* flags, --max-pending-probes, and the
+    Alertmanager whose alerts the pages show (--alertmanager-url)."""
 
     security: WebSecurity | None = None
     enable_lifecycle: bool = False
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     max_pending_probes: int = DEFAULT_MAX_PENDING_PROBES
+    alertmanager_url: str | None = None
 
 
 def serve(
@@ -54,7 +56,12 @@ def serve(
         limits=limits,
         max_pending_probes=web.max_pending_probes,
     )
-    app = create_app(runtime, security=web.security, enable_lifecycle=web.enable_lifecycle)
+    app = create_app(
+        runtime,
+        security=web.security,
+        enable_lifecycle=web.enable_lifecycle,
+        alertmanager_url=web.alertmanager_url,
+    )
     ssl_context = web.security.ssl_context if web.security else None
     _warn_if_exposed(host, web)
     server = uvicorn.Server(

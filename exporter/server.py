@@ -1,4 +1,4 @@
-"""The exporter's HTTP face: /metrics, /probe, health, reload and a human page."""
+"""The exporter's HTTP face: /metrics, /probe, health, reload, and the pages (exporter/pages/)."""
 
 from __future__ import annotations
 
@@ -17,14 +17,15 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from exporter import pages
 from exporter.collector import probe_families
 from exporter.conventions import FAILURE_REASONS
 from exporter.exposition import MetricsRenderer
 from exporter.ondemand import TooManyProbes
+from exporter.pages.alertmanager import AlertmanagerClient
+from exporter.pages.endpoints import page_routes
 from exporter.probes import Trace
 from exporter.runtime import Runtime
 from exporter.state import TargetState
@@ -45,13 +46,19 @@ LIFECYCLE_DISABLED = (
 
 
 def create_app(
-    runtime: Runtime, *, security: WebSecurity | None = None, enable_lifecycle: bool = False
+    runtime: Runtime,
+    *,
+    security: WebSecurity | None = None,
+    enable_lifecycle: bool = False,
+    alertmanager_url: str | None = None,
 ) -> Starlette:
     """The Starlette app; its lifespan starts and stops the scheduler.
 
     `security` (from --web.config.file) puts basic auth before every endpoint and adds its
-    headers to every response; POST /-/reload works only with `enable_lifecycle`.
+    headers to every response; POST /-/reload works only with `enable_lifecycle`. The pages
+    show the alerts of the Alertmanager at `alertmanager_url`, when given.
     """
+    alertmanager = AlertmanagerClient(alertmanager_url) if alertmanager_url else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -61,10 +68,12 @@ def create_app(
             yield
         finally:
             await runtime.stop()
+            if alertmanager is not None:
+                await alertmanager.close()
 
     app = Starlette(
         routes=[
-            Route("/", _index, methods=["GET"]),
+            *page_routes(),
             Route("/metrics", _metrics, methods=["GET"]),
             Route("/probe", _probe, methods=["GET"]),
             Route("/-/healthy", _healthy, methods=["GET", "HEAD"]),
@@ -78,6 +87,7 @@ def create_app(
     )
     app.state.runtime = runtime
     app.state.renderer = MetricsRenderer()
+    app.state.alertmanager = alertmanager
     return app
 
 
@@ -129,11 +139,6 @@ async def _reload(request: Request) -> Response:
 
 async def _no_lifecycle(request: Request) -> Response:
     return PlainTextResponse(LIFECYCLE_DISABLED, status_code=403)
-
-
-async def _index(request: Request) -> Response:
-    runtime = _runtime(request)
-    return HTMLResponse(pages.index(runtime, time.time()))
 
 
 async def _probe(request: Request) -> Response:

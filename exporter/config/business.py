@@ -125,3 +125,5 @@ class Tier(StrictModel):
 class Tenant(StrictModel):
     tier: Name
     display_name: str = ""
+    # Publish /status/<tenant>: its services' state and recent history, nothing internal.
+    status_page: bool = False

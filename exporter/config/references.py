@@ -40,9 +40,15 @@ def check_references(config: Config, report: Report) -> None:
         if unverified is not None and config.contexts and unverified not in known:
             report(("alerts", name, "unverified_context"), undefined(unverified, "contexts", known))
         _check_covers(config, name, report)
+    probed = {t.tenant for t in config.targets}
     for name, tenant in config.tenants.items():
         if config.tiers and tenant.tier not in config.tiers:
             report(("tenants", name, "tier"), undefined(tenant.tier, "tiers", config.tiers))
+        if tenant.status_page and name not in probed:
+            report(
+                ("tenants", name, "status_page"),
+                f"no target has tenant {name}: its status page would have nothing to show",
+            )
 
 
 def _check_alert_names(config: Config, report: Report) -> None:
