@@ -9,8 +9,9 @@ STAMP := $(VENV)/.installed
 # openssl runs deploy/web/init.sh; systemd brings systemd-analyze, which checks the unit offline.
 # chromium prints the HTML SLA report to PDF in the tests, poppler-utils reads the PDF back;
 # chromium-driver lets the tests of the pages drive it (selenium).
+# libnss-wrapper resolves a test's own host names (tests/probes/test_http_ip.py: IPv4 and IPv6).
 DEBIAN_PACKAGES := prometheus prometheus-alertmanager redis-server postgresql docker-compose \
-	openssl systemd chromium chromium-driver poppler-utils
+	openssl systemd chromium chromium-driver poppler-utils libnss-wrapper
 BENCH_PACKAGES := nginx-light prometheus-blackbox-exporter
 
 .PHONY: demo test lint typecheck unit deps lock system-deps bench-deps bench bundle clean

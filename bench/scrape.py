@@ -25,10 +25,13 @@ from prometheus_client import generate_latest
 from exporter.collector import build_registry
 from exporter.config import parse_config
 from exporter.exposition import MetricsRenderer
-from exporter.probes import ProbeResult
+from exporter.probes import ProbeResult, Seen
 from exporter.runtime import Runtime
 from exporter.server import GZIP_LEVEL, GZIP_WBITS
 from exporter.state import TargetState
+
+# What an HTTPS target's response came over: its info series and its certificate expiry.
+SEEN = Seen("HTTP/1.1", "TLS 1.3", 1893456000.0)
 
 
 def runtime_with(targets: int) -> Runtime:
@@ -46,7 +49,9 @@ def runtime_with(targets: int) -> Runtime:
         for run in range(5):
             ok = (i + run) % 7 != 0
             result = (
-                ProbeResult.ok(http_status_code=200) if ok else ProbeResult.failed("timeout", "")
+                ProbeResult.ok(http_status_code=200, seen=SEEN)
+                if ok
+                else ProbeResult.failed("timeout", "")
             )
             state.record(result, 0.001 * (run + 1) * (i % 13 + 1), now + run)
     return runtime

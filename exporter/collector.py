@@ -12,7 +12,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from exporter import __version__
 from exporter import conventions as c
-from exporter.families import PROBE_FAMILIES, histogram_samples
+from exporter.families import PROBE_FAMILIES, extra_labels, histogram_samples
 from exporter.ondemand import OnDemandProbes
 from exporter.runtime import Runtime
 from exporter.state import TargetState
@@ -49,7 +49,8 @@ def probe_families(states: list[TargetState]) -> Iterator[Metric]:
         for state in states:
             labels = state.target.static_labels()
             for name, extra, extra_value, value in family.samples(state):
-                metric.add_sample(name, {**labels, extra: extra_value} if extra else labels, value)
+                extras = extra_labels(extra, extra_value)
+                metric.add_sample(name, {**labels, **extras} if extras else labels, value)
         if metric.samples:
             yield metric
 
@@ -111,7 +112,7 @@ def self_families(runtime: Runtime) -> Iterator[Metric]:
         c.SCHEDULER_LAG, "How late probe runs started against their schedule.", "histogram"
     )
     for name, extra, extra_value, value in histogram_samples(c.SCHEDULER_LAG, scheduler.lag):
-        lag.add_sample(name, {extra: extra_value} if extra else {}, value)
+        lag.add_sample(name, extra_labels(extra, extra_value), value)
     yield lag
     missed = _family(
         c.MISSED_RUNS, "Runs skipped because the previous one overran its interval.", "counter"

@@ -27,6 +27,8 @@ PROBE_STEP_DURATION: Final = "business_probe_step_duration_seconds"
 PROBE_INTERVAL: Final = "business_probe_interval_seconds"
 PROBE_VERIFIED: Final = "business_probe_verified"
 PROBE_VIOLATION: Final = "business_probe_violation"
+PROBE_HTTP_INFO: Final = "business_probe_http_info"  # always 1; the versions are labels
+PROBE_TLS_EARLIEST_CERT_EXPIRY: Final = "business_probe_tls_earliest_cert_expiry_timestamp_seconds"
 
 # Maintenance windows (exporter/config/maintenance.py): 1 while a window holds, per tenant and
 # service of the targets it covers; the SLI rules leave those series' runs out while it is 1.
@@ -89,6 +91,8 @@ STATIC_LABELS: Final = (
 LABEL_RESULT: Final = "result"
 LABEL_STEP: Final = "step"
 LABEL_CURRENCY: Final = "currency"
+LABEL_HTTP_VERSION: Final = "http_version"  # HTTP/1.1, HTTP/1.0
+LABEL_TLS_VERSION: Final = "tls_version"  # TLS 1.0 .. TLS 1.3, "other"; empty without TLS
 
 # Labels the generated alerting rules add to a probe's own.
 LABEL_PRIORITY: Final = "priority"
@@ -106,6 +110,8 @@ RESERVED_LABELS: Final = frozenset(
         LABEL_RESULT,
         LABEL_STEP,
         LABEL_CURRENCY,
+        LABEL_HTTP_VERSION,
+        LABEL_TLS_VERSION,
         "le",
         "job",
         "instance",
@@ -295,6 +301,8 @@ ALERT_CONFIG_RELOAD_FAILED: Final = "BusinessExporterConfigReloadFailed"
 ALERT_WATCHDOG: Final = "Watchdog"
 # A definition that fires on violations only raises this instead when its check cannot run.
 ALERT_CANNOT_VERIFY: Final = "BusinessCannotVerify"
+GROUP_CERTIFICATE_EXPIRY: Final = "business_certificate_expiry"
+ALERT_CERTIFICATE_EXPIRY: Final = "BusinessCertificateExpiringSoon"
 GROUP_APP: Final = "business_app"
 ALERT_APP_ROUTE_MISSING: Final = "BusinessAppRouteMissing"
 ALERT_APP_STARTUP_FAILED: Final = "BusinessAppStartupCheckFailed"
@@ -307,6 +315,7 @@ APP_ALERT_NAMES: Final = (
 RESERVED_ALERT_NAMES: Final = frozenset(
     (
         ALERT_SERVICE_OUTAGE,
+        ALERT_CERTIFICATE_EXPIRY,
         ALERT_EXPORTER_DOWN,
         ALERT_EXPORTER_ABSENT,
         ALERT_PROBE_STALE,

@@ -73,6 +73,23 @@ class _LabelText:
         cut = self.starts[index]
         return self.full[:cut], "," + self.full[cut:]
 
+    def with_extras(self, names: tuple[str, ...], values: tuple[str, ...]) -> str:
+        """The label text with several extra labels (an info family's), each in sorted place."""
+        parts, done = [], 0  # done: the static pairs already in parts
+        for name, value in sorted(zip(names, values, strict=True)):
+            index = bisect.bisect(self.names, name)
+            if index > done:
+                parts.append(self.full[self.starts[done] : self._end(index)])
+            parts.append(_pair(name, value))
+            done = index
+        if done < len(self.names):
+            parts.append(self.full[self.starts[done] : len(self.full) - 1])
+        return "{" + ",".join(parts) + "}"
+
+    def _end(self, index: int) -> int:
+        """Where the static pairs before pair `index` end, the comma after them excluded."""
+        return self.starts[index] - 1 if index < len(self.starts) else len(self.full) - 1
+
 
 _NAME_SETS: dict[tuple[str, ...], tuple[str, ...]] = {}
 
@@ -134,11 +151,16 @@ def _render_slice(
         return
     for state, text in zip(states, texts, strict=False):
         for name, extra, extra_value, value in family.samples(state):
-            if extra:
+            if not extra:
+                lines.append(f"{name}{text.full} {_format(value)}\n")
+            elif isinstance(extra, str):
+                assert isinstance(extra_value, str)
                 before, after = text.around(extra)
                 lines.append(f"{name}{before}{_pair(extra, extra_value)}{after} {_format(value)}\n")
             else:
-                lines.append(f"{name}{text.full} {_format(value)}\n")
+                assert isinstance(extra_value, tuple)
+                spliced = text.with_extras(extra, extra_value)
+                lines.append(f"{name}{spliced} {_format(value)}\n")
 
 
 def _render_histograms(

@@ -13,7 +13,17 @@ from exporter import conventions as c
 from exporter.state import Histogram, TargetState
 
 # A sample of one target: (sample name, extra label name or "", its value, sample value).
-Sample = tuple[str, str, str, float]
+# An info family's samples add several labels: a tuple of names and a tuple of values.
+Sample = tuple[str, str | tuple[str, ...], str | tuple[str, ...], float]
+
+
+def extra_labels(names: str | tuple[str, ...], values: str | tuple[str, ...]) -> dict[str, str]:
+    """A sample's extra labels as a dict."""
+    if isinstance(names, str):
+        assert isinstance(values, str)
+        return {names: values} if names else {}
+    assert isinstance(values, tuple)
+    return dict(zip(names, values, strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +123,17 @@ def _step_duration(s: TargetState) -> Iterator[Sample]:
         yield c.PROBE_STEP_DURATION, c.LABEL_STEP, step.name, step.duration_seconds
 
 
+def _http_info(s: TargetState) -> Iterator[Sample]:
+    if s.seen is not None:
+        labels = (c.LABEL_HTTP_VERSION, c.LABEL_TLS_VERSION)
+        yield c.PROBE_HTTP_INFO, labels, (s.seen.http_version, s.seen.tls_version), 1
+
+
+def _cert_expiry(s: TargetState) -> Iterator[Sample]:
+    if s.seen is not None and s.seen.cert_expiry is not None:
+        yield c.PROBE_TLS_EARLIEST_CERT_EXPIRY, "", "", s.seen.cert_expiry
+
+
 PROBE_FAMILIES = (
     Family(c.PROBE_SUCCESS, "Whether the last run of the probe succeeded.", "gauge", _success),
     Family(c.PROBE_DURATION, "Duration of probe runs.", "histogram", _duration, _durations),
@@ -169,4 +190,16 @@ PROBE_FAMILIES = (
         c.PROBE_STEP_SUCCESS, "Whether a step of the last run succeeded.", "gauge", _step_success
     ),
     Family(c.PROBE_STEP_DURATION, "Duration of a step of the last run.", "gauge", _step_duration),
+    Family(
+        c.PROBE_HTTP_INFO,
+        "The HTTP and TLS versions of the last response, always 1.",
+        "gauge",
+        _http_info,
+    ),
+    Family(
+        c.PROBE_TLS_EARLIEST_CERT_EXPIRY,
+        "When the first of the certificates the server presented expires, as of the last response.",
+        "gauge",
+        _cert_expiry,
+    ),
 )

@@ -18,7 +18,7 @@ from exporter.conventions import (
     RESULTS,
     is_violation,
 )
-from exporter.probes import ProbeResult
+from exporter.probes import ProbeResult, Seen
 
 # Runs a target's ring keeps: an hour of a 1m target, half an hour of a 30s one.
 HISTORY_RUNS = 60
@@ -117,6 +117,7 @@ class TargetState:
     last_result: ProbeResult | None = None
     last_failed_result: ProbeResult | None = None  # the last result itself while failing
     last_duration: float = 0.0
+    seen: Seen | None = None  # of the last run that got a response: kept through runs that did not
     runs: dict[str, int] = field(default_factory=lambda: {RESULT_SUCCESS: 0})
     durations: Histogram = field(default_factory=lambda: Histogram(DURATION_BUCKETS))
     history: RunRing = field(default_factory=RunRing)
@@ -124,6 +125,8 @@ class TargetState:
     def record(self, result: ProbeResult, duration: float, now: float) -> bool:
         """Fold one run in; return True when `failing` changed."""
         self.last_run, self.last_result, self.last_duration = now, result, duration
+        if result.seen is not None:
+            self.seen = result.seen
         self.runs[result.reason] = self.runs.get(result.reason, 0) + 1
         self.durations.observe(duration)
         self.history.add(now, result.reason)

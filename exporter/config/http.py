@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
@@ -64,6 +65,12 @@ class RequestSpec(ProbeSpec):
     max_redirects: int = Field(default=10, ge=0)
     tls: TLSSettings = Field(default_factory=TLSSettings)
     max_response_bytes: int = Field(default=1 << 20, gt=0)
+    # blackbox_exporter's names. No preference: every address the resolver gives, in its order.
+    preferred_ip_protocol: Literal["ip4", "ip6"] | None = None
+    ip_protocol_fallback: bool = True
+    proxy_url: str | None = None  # http://host:port: forwards http://, tunnels https://
+    proxy_basic_auth: BasicAuth | None = None
+    no_proxy: list[str] = Field(default_factory=list)  # hosts, .domains and IPs to reach directly
 
     @field_validator("url")
     @classmethod
@@ -74,6 +81,27 @@ class RequestSpec(ProbeSpec):
         if parts.username is not None or parts.password is not None:
             raise ValueError("must not hold credentials: use basic_auth with env or file")
         return value
+
+    @field_validator("proxy_url")
+    @classmethod
+    def _proxy_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme != "http" or not parts.hostname or parts.path not in ("", "/"):
+            raise ValueError(f"must be an http://host:port URL of a proxy, not {value!r}")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("must not hold credentials: use proxy_basic_auth with env or file")
+        _ = parts.port  # raises ValueError for a port out of range
+        return value
+
+    @field_validator("no_proxy")
+    @classmethod
+    def _no_proxy(cls, hosts: list[str]) -> list[str]:
+        for host in hosts:
+            if not host or (any(c in host for c in "/:@ ") and not _is_ip(host)):
+                raise ValueError(f"must hold host names, .domains or IPs, not {host!r}")
+        return [host.lower() for host in hosts]
 
     @field_validator("headers")
     @classmethod
@@ -91,7 +119,19 @@ class RequestSpec(ProbeSpec):
     def _one_authorization(self) -> RequestSpec:
         if self.basic_auth is not None and any(h.lower() == "authorization" for h in self.headers):
             raise ValueError("takes basic_auth or an Authorization header, not both")
+        if self.proxy_url is None and (self.proxy_basic_auth is not None or self.no_proxy):
+            raise ValueError("proxy_basic_auth and no_proxy go with proxy_url")
+        if any(h.lower() == "proxy-authorization" for h in self.headers):
+            raise ValueError("Proxy-Authorization is set from proxy_basic_auth")
         return self
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 class HTTPSpec(RequestSpec):

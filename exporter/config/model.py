@@ -16,6 +16,7 @@ from exporter.config.postgres import PostgresSpec
 from exporter.config.redis import RedisSpec
 from exporter.config.steps import StepsSpec
 from exporter.config.tcp import TCPSpec
+from exporter.config.tls import CertificateExpiry
 from exporter.config.types import (
     Duration,
     Interval,
@@ -114,6 +115,8 @@ class Config(StrictModel):
     tenants: dict[Name, Tenant] = Field(default_factory=dict)
     services: dict[Name, Service] = Field(default_factory=dict)
     targets: list[Target] = Field(default_factory=list)
+    # The generated alert on certificates of TLS targets that expire soon.
+    certificate_expiry: CertificateExpiry = Field(default_factory=CertificateExpiry)
     # The application's own checks: validate-app and the in-app integration (config/app.py).
     app: AppSpec | None = None
     # Alertmanager's side, read by `generate` only (exporter/config/alerting.py).

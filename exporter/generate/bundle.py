@@ -15,6 +15,7 @@ from exporter.generate.alertmanager import OWNED_DIRS as ALERTMANAGER_DIRS
 from exporter.generate.alertmanager import alertmanager_files
 from exporter.generate.alerts import alert_rule_files
 from exporter.generate.app_alerts import app_rule_files, app_test_files
+from exporter.generate.certificates import certificate_rule_files, certificate_test_files
 from exporter.generate.grafana import grafana_files
 from exporter.generate.grafana_provisioning import OWNED_DIRS as GRAFANA_DIRS
 from exporter.generate.grafana_provisioning import GrafanaOptions
@@ -52,9 +53,19 @@ def build(config: Config, options: BundleOptions | None = None) -> dict[str, str
     options = options or BundleOptions()
     files: dict[str, str] = {}
     _add(files, PROMETHEUS_FILE, render.prometheus_file(prometheus_config(options.prometheus)))
-    for rules in [*alert_rule_files(config), *slo_rule_files(config), *app_rule_files(config)]:
+    for rules in [
+        *alert_rule_files(config),
+        *slo_rule_files(config),
+        *app_rule_files(config),
+        *certificate_rule_files(config),
+    ]:
         _add(files, f"{RULES_DIR}/{rules.name}.rules.yml", render.rule_file(rules))
-    for tests in [*alert_test_files(config), *slo_test_files(config), *app_test_files(config)]:
+    for tests in [
+        *alert_test_files(config),
+        *slo_test_files(config),
+        *app_test_files(config),
+        *certificate_test_files(config),
+    ]:
         _add(files, f"{RULE_TESTS_DIR}/{tests.name}.test.yml", render.rule_test_file(tests))
     for path, text in alertmanager_files(config, options.notify_to).items():
         _add(files, path, text)

@@ -38,6 +38,15 @@ class StepResult:
     duration_seconds: float
 
 
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What a run's last response came over, for the info and certificate metrics."""
+
+    http_version: str  # "HTTP/1.1"
+    tls_version: str = ""  # "TLS 1.3"; "" over plain HTTP
+    cert_expiry: float | None = None  # the earliest notAfter presented in the run, Unix time
+
+
 @dataclass(slots=True)
 class ProbeResult:
     """What one run of a probe found. A down target is a value, never an exception."""
@@ -47,6 +56,7 @@ class ProbeResult:
     detail: str = ""
     http_status_code: int | None = None
     steps: list[StepResult] = field(default_factory=list)
+    seen: Seen | None = None  # None when no response arrived
 
     @classmethod
     def ok(cls, **kwargs: Any) -> ProbeResult:

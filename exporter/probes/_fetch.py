@@ -1,21 +1,20 @@
 """One HTTP request for a probe: fresh connection, TLS, redirects, failures named as reasons.
 
-The http, openapi and steps kinds send their requests through here; tcp uses `connect`,
-`handshake` and `classify`. Trouble with the target is raised as `Failure`, whose reason is
-one of the bounded vocabulary in exporter/conventions.py.
+The http, openapi and steps kinds send their requests through here (connections are opened
+by exporter/probes/_connect.py, which tcp uses alone). Trouble with the target is raised as
+`Failure`, whose reason is one of the bounded vocabulary in exporter/conventions.py.
 """
 
 from __future__ import annotations
 
-import base64
 import re
 import socket
 import ssl
 import time
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
-from exporter.config import RequestSpec, SecretSource, TLSSettings, reveal
+from exporter.config import RequestSpec, SecretSource, reveal
 from exporter.conventions import (
     REASON_CONNECT_ERROR,
     REASON_DNS_ERROR,
@@ -25,7 +24,18 @@ from exporter.conventions import (
     REASON_TLS_ERROR,
     REASON_UNEXPECTED_STATUS,
 )
-from exporter.probes import Trace
+from exporter.probes import Seen, Trace
+from exporter.probes._connect import (
+    Connector,
+    Failure,
+    TLSContext,
+    basic_header,
+    connect,
+    handshake,
+    ms,
+    note_tls,
+    open_tunnel,
+)
 from exporter.probes._http_client import (
     Connection,
     Header,
@@ -33,22 +43,15 @@ from exporter.probes._http_client import (
     Response,
     ResponseError,
     ResponseTooLarge,
-    tls_context,
 )
+
+# Imported from here by the kinds.
+__all__ = ["Connector", "Failure", "TLSContext", "connect", "handshake", "ms"]
 
 SENSITIVE = frozenset({"authorization", "cookie", "proxy-authorization", "set-cookie"})
 _FRAMING = frozenset({"content-length", "connection", "transfer-encoding"})  # always ours
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-
-
-class Failure(Exception):
-    """A failed probe on its way out of the call stack, with its reason known."""
-
-    def __init__(self, reason: str, detail: str, status: int | None = None) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.status = status
 
 
 class Session(Protocol):
@@ -57,26 +60,6 @@ class Session(Protocol):
     def prepare(self, request: Request) -> Request: ...
 
     def store(self, request: Request, response: Response) -> None: ...
-
-
-class TLSContext:
-    """A `tls:` block and its client context, loaded on first use (CA files take milliseconds)."""
-
-    __slots__ = ("_context", "settings")
-
-    def __init__(self, settings: TLSSettings) -> None:
-        self.settings = settings
-        self._context: ssl.SSLContext | None = None
-
-    def context(self) -> ssl.SSLContext:
-        if self._context is None:
-            ca_file = self.settings.ca_file
-            try:
-                mtime = ca_file.stat().st_mtime_ns if ca_file else 0
-                self._context = tls_context(self.settings.insecure_skip_verify, ca_file, mtime)
-            except OSError as err:
-                raise Failure(REASON_ERROR, f"cannot load tls.ca_file {ca_file}: {err}") from None
-        return self._context
 
 
 # Building requests.
@@ -90,9 +73,8 @@ def configured_headers(spec: RequestSpec) -> list[Header]:
         if name.lower() not in _FRAMING
     ]
     if spec.basic_auth is not None:
-        auth = f"{spec.basic_auth.username}:{spec.basic_auth.password.reveal()}".encode()
         headers = [h for h in headers if h.name.lower() != "authorization"]
-        headers.append(Header("Authorization", f"Basic {base64.b64encode(auth).decode()}", True))
+        headers.append(basic_header("Authorization", spec.basic_auth))
     return headers
 
 
@@ -121,21 +103,26 @@ async def follow(
     spec: RequestSpec,
     first: Request,
     data: bytes,
-    tls: TLSContext,
+    connector: Connector,
     trace: Trace | None,
     session: Session | None = None,
 ) -> Response:
-    """Send `first` (already encoded as `data`) and follow redirects as `spec` allows."""
-    request, hops = first, 0
+    """Send `first` (already encoded as `data`) and follow redirects as `spec` allows.
+
+    The final response's `cert_expiry` is the earliest of every hop's.
+    """
+    request, hops, expiry = first, 0, None
     while True:
         if session is not None:
             request = session.prepare(request)
             data = request.encode()
-        response = await fetch(request, data, tls, spec.max_response_bytes, trace)
+        response = await fetch(request, data, connector, spec.max_response_bytes, trace)
+        expiry = earlier(expiry, response.cert_expiry)
         if session is not None:
             session.store(request, response)
         location = response.header(b"location") if response.status in _REDIRECTS else None
         if not spec.follow_redirects or location is None:
+            response.cert_expiry = expiry
             return response
         target = urljoin(request.url, location.decode("latin-1").strip())
         if hops == spec.max_redirects:
@@ -163,60 +150,59 @@ def _redirect(request: Request, status: int, url: str, server_name: str | None) 
     return new_request(url, method, headers, body, request.json, server_name)
 
 
+def earlier(a: float | None, b: float | None) -> float | None:
+    """The earlier of two times, either of which may be unknown."""
+    return b if a is None else a if b is None else min(a, b)
+
+
+def seen(response: Response, cert_expiry: float | None = None) -> Seen:
+    """What `response` came over, with an expiry seen earlier in the run folded in."""
+    expiry = earlier(cert_expiry, response.cert_expiry)
+    return Seen(f"HTTP/{response.version}", response.tls_version, expiry)
+
+
 async def fetch(
-    request: Request, data: bytes, tls: TLSContext, max_body: int, trace: Trace | None
+    request: Request, data: bytes, connector: Connector, max_body: int, trace: Trace | None
 ) -> Response:
     """One request on a fresh connection: the response, or Failure naming what went wrong."""
     connection: Connection | None = None
+    proxy = connector.proxy
+    if proxy is not None and not proxy.serves(request.host):
+        proxy = None
+    # Whom a failure is about: the proxy, until a tunnel reaches the target.
+    where = (
+        (request.host, request.port, "") if proxy is None else (proxy.host, proxy.port, "proxy ")
+    )
     try:
-        connection = await connect(request.host, request.port, trace)
+        connection = await connect(where[0], where[1], trace, connector.families)
+        if proxy is not None and request.tls:
+            await open_tunnel(connection, proxy, request, trace)
+            where = (request.host, request.port, "")
         if request.tls:
-            await handshake(connection, tls.context(), request.server_name, trace)
-        return await _exchange(connection, request, data, max_body, trace)
+            await handshake(connection, connector.tls.context(), request.server_name, trace)
+        proxied = proxy.headers if proxy is not None and not request.tls else None
+        if proxied is not None:
+            data = request.encode(proxied)
+        response = await _exchange(connection, request, data, max_body, trace, proxied)
+        note_tls(response, connection)
+        return response
     except Exception as err:  # the target's trouble becomes a reason; CancelledError passes
-        raise classify(err, request.host, request.port) from None
+        raise classify(err, *where) from None
     finally:
         if connection is not None:
             connection.close()
 
 
-async def connect(host: str, port: int, trace: Trace | None) -> Connection:
-    """Resolve and connect; the caller closes the connection."""
-    if trace:
-        trace.add(f"resolving and connecting to {host}:{port}")
-    started = time.perf_counter()
-    connection = await Connection.open(host, port)
-    if trace:
-        trace.add(f"connected to {connection.peer()} in {ms(started)}")
-    return connection
-
-
-async def handshake(
-    connection: Connection, context: ssl.SSLContext, server_name: str, trace: Trace | None
-) -> None:
-    """Upgrade `connection` to TLS, verifying the peer as `context` says."""
-    started = time.perf_counter()
-    await connection.start_tls(context, server_name)
-    if trace:
-        tls = connection.transport.get_extra_info("ssl_object")
-        trace.add(
-            f"TLS handshake with server name {server_name} in {ms(started)}: "
-            f"{tls.version()} {tls.cipher()[0]}, {_certificate(tls.getpeercert())}"
-        )
-
-
-def _certificate(cert: dict[str, Any] | None) -> str:
-    if not cert:  # what an unverified handshake reports
-        return "certificate not checked (insecure_skip_verify)"
-    names = [value for _, value in cert.get("subjectAltName", ())]
-    return f"certificate for {', '.join(names[:3])} valid until {cert.get('notAfter')}"
-
-
 async def _exchange(
-    connection: Connection, request: Request, data: bytes, max_body: int, trace: Trace | None
+    connection: Connection,
+    request: Request,
+    data: bytes,
+    max_body: int,
+    trace: Trace | None,
+    proxy: tuple[Header, ...] | None = None,
 ) -> Response:
     if trace:
-        for line in request.head_lines(mask=True):
+        for line in request.head_lines(mask=True, proxy=proxy):
             trace.add(f"> {line}")
         if request.body is not None:
             trace.add(f"> ({len(request.body)} bytes of body)")
@@ -248,13 +234,16 @@ def readable_body(response: Response) -> bytes:
     return response.body
 
 
-def classify(err: Exception, host: str, port: int) -> Failure:
-    """Name what went wrong with the target in the bounded reason vocabulary."""
-    where = f"{host}:{port}"
+def classify(err: Exception, host: str, port: int, what: str = "") -> Failure:
+    """Name what went wrong with the target in the bounded reason vocabulary.
+
+    `what` ("proxy ") says that host:port is the proxy the request went through.
+    """
+    where = f"{what}{host}:{port}"
     if isinstance(err, Failure):
         return err
     if isinstance(err, socket.gaierror):
-        return Failure(REASON_DNS_ERROR, f"cannot resolve {host}: {err.strerror or err}")
+        return Failure(REASON_DNS_ERROR, f"cannot resolve {what}{host}: {err.strerror or err}")
     if isinstance(err, ssl.SSLCertVerificationError):
         return Failure(
             REASON_TLS_ERROR, f"certificate of {where} not accepted: {err.verify_message}"
@@ -272,8 +261,3 @@ def classify(err: Exception, host: str, port: int) -> Failure:
         reason = REASON_RESPONSE_TOO_LARGE if too_large else REASON_INVALID_RESPONSE
         return Failure(reason, f"{where}: {err}", err.status)
     return Failure(REASON_ERROR, f"{type(err).__name__}: {err}")
-
-
-def ms(since: float) -> str:
-    """Milliseconds since `since` (a perf_counter reading), for traces."""
-    return f"{(time.perf_counter() - since) * 1000:.1f}ms"

@@ -11,8 +11,6 @@ import asyncio
 import ssl
 import zlib
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import httptools
@@ -73,15 +71,21 @@ class Request:
         sni = server_name or host
         return cls(url, method, headers, body, json, host, port, tls, sni, parts.netloc, target)
 
-    def head_lines(self, mask: bool = False) -> list[str]:
-        """The request line and headers; with `mask`, secret values replaced for display."""
+    def head_lines(self, mask: bool = False, proxy: tuple[Header, ...] | None = None) -> list[str]:
+        """The request line and headers; with `mask`, secret values replaced for display.
+
+        With `proxy` (the proxy's own headers), the request as an HTTP proxy takes it: the
+        absolute URL as its target.
+        """
         given = {h.name.lower() for h in self.headers}
-        lines = [f"{self.method} {self.target} HTTP/1.1"]
+        target = self.target if proxy is None else f"http://{self.authority}{self.target}"
+        lines = [f"{self.method} {target} HTTP/1.1"]
         if "host" not in given:
             lines.append(f"Host: {self.authority}")
         if "user-agent" not in given:
             lines.append(f"User-Agent: {USER_AGENT}")
-        lines += [f"{h.name}: {'<secret>' if mask and h.secret else h.value}" for h in self.headers]
+        headers = self.headers if proxy is None else (*self.headers, *proxy)
+        lines += [f"{h.name}: {'<secret>' if mask and h.secret else h.value}" for h in headers]
         if self.body is not None:
             if self.json and "content-type" not in given:
                 lines.append("Content-Type: application/json")
@@ -91,23 +95,15 @@ class Request:
         lines.append("Connection: close")
         return lines
 
-    def encode(self) -> bytes:
-        head = "\r\n".join(self.head_lines()) + "\r\n\r\n"
+    def encode(self, proxy: tuple[Header, ...] | None = None) -> bytes:
+        head = "\r\n".join(self.head_lines(proxy=proxy)) + "\r\n\r\n"
         return head.encode() + (self.body or b"")
 
 
-@lru_cache(maxsize=64)
-def tls_context(insecure: bool, ca_file: Path | None, version: int = 0) -> ssl.SSLContext:
-    """A client context; loading CA certificates takes milliseconds, so callers keep it.
-
-    `version` (the CA file's mtime, say) makes a changed file load again.
-    """
-    if insecure:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
-    return ssl.create_default_context(cafile=ca_file)
+def tunnel_lines(authority: str, headers: tuple[Header, ...], mask: bool = False) -> list[str]:
+    """The CONNECT request that asks an HTTP proxy for a tunnel to `authority` (host:port)."""
+    lines = [f"CONNECT {authority} HTTP/1.1", f"Host: {authority}", f"User-Agent: {USER_AGENT}"]
+    return lines + [f"{h.name}: {'<secret>' if mask and h.secret else h.value}" for h in headers]
 
 
 class ResponseError(Exception):
@@ -136,6 +132,8 @@ class Response:
     decoded_from: str = ""  # the content coding the body was decoded from
     received: int = 0  # body bytes as they came, before decoding
     undecodable: str = ""  # a Content-Encoding this client cannot decode: body left as sent
+    tls_version: str = ""  # of the connection it came on: "TLS 1.3"; "" without TLS
+    cert_expiry: float | None = None  # the earliest notAfter the server presented, Unix time
 
     def header(self, name: bytes) -> bytes | None:
         """The first header called `name` (lower case), or None."""
@@ -307,16 +305,23 @@ class Connection:
         self._protocol = protocol
 
     @classmethod
-    async def open(cls, host: str, port: int) -> Connection:
-        """Resolve and connect; raises socket.gaierror or OSError."""
+    async def open(cls, host: str, port: int, family: int = 0) -> Connection:
+        """Resolve (to `family` addresses only, if given) and connect; socket.gaierror, OSError."""
         loop = asyncio.get_running_loop()
         protocol = _ResponseProtocol(loop.create_future())
-        transport, _ = await loop.create_connection(lambda: protocol, host, port)
+        transport, _ = await loop.create_connection(lambda: protocol, host, port, family=family)
         return cls(transport, protocol)
 
     async def start_tls(self, context: ssl.SSLContext, server_hostname: str) -> None:
-        """Upgrade to TLS; raises ssl.SSLError (certificate problems included) or OSError."""
+        """Upgrade to TLS; raises ssl.SSLError (certificate problems included) or OSError.
+
+        Responses read after this are parsed afresh: what came before (a proxy's answer to
+        CONNECT) is done with.
+        """
         loop = asyncio.get_running_loop()
+        if self._protocol.awaited:
+            self._protocol.discard()
+            self._protocol = _ResponseProtocol(loop.create_future())
         tls = await loop.start_tls(
             self.transport, self._protocol, context, server_hostname=server_hostname
         )
@@ -331,6 +336,11 @@ class Connection:
         self._protocol.awaited = True
         self.transport.write(request)
         return await self._protocol.done
+
+    def tls_object(self) -> ssl.SSLObject | None:
+        """The TLS session, once start_tls has run."""
+        tls: ssl.SSLObject | None = self.transport.get_extra_info("ssl_object")
+        return tls
 
     def peer(self) -> str:
         """The address connected to, as `ip:port`."""

@@ -1,26 +1,111 @@
-"""Client TLS contexts for the database probes, made once per CA file, not once per run."""
+"""Client TLS contexts for every kind, made once per set of files and settings, not once per run.
+
+Loading CA certificates and a client key takes milliseconds: a context is kept per CA file,
+client certificate and key (each with its modification time, so a renewed file loads again),
+verification switch and version bounds, and shared by every target that names the same.
+"""
 
 from __future__ import annotations
 
 import functools
 import ssl
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
-from exporter.config.tls import ClientTLS
+from exporter.config.tls import TLS_VERSIONS, ClientTLS, load_client_certificate
 from exporter.conventions import REASON_ERROR
-from exporter.probes._http_client import tls_context
 from exporter.probes._run import Failure
 
 
+class TLSFileError(Exception):
+    """A file a `tls:` block names cannot be loaded; the message names the field and file."""
+
+
+@dataclass(frozen=True, slots=True)
+class ContextKey:
+    """What a context is made of: equal keys share one context."""
+
+    insecure: bool
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    min_version: str | None = None
+    max_version: str | None = None
+    stamps: tuple[int, int, int] = (0, 0, 0)  # modification times of the three files
+
+
+def context_for(tls: ClientTLS) -> ssl.SSLContext:
+    """The shared context for `tls`; TLSFileError when a file it names cannot be loaded."""
+    stamps = tuple(
+        _stamp(name, getattr(tls, name)) for name in ("ca_file", "cert_file", "key_file")
+    )
+    key = ContextKey(
+        tls.insecure_skip_verify,
+        tls.ca_file,
+        tls.cert_file,
+        tls.key_file,
+        tls.min_version,
+        tls.max_version,
+        (stamps[0], stamps[1], stamps[2]),
+    )
+    return _cached_context(key)
+
+
 def client_context(tls: ClientTLS) -> ssl.SSLContext:
-    """The context for `tls`; a CA file that changed on disk is loaded again."""
+    """context_for, failing the run (for the database kinds) when a file cannot be loaded."""
     try:
-        version = tls.ca_file.stat().st_mtime_ns if tls.ca_file is not None else 0
+        return context_for(tls)
+    except TLSFileError as err:
+        raise Failure(REASON_ERROR, str(err)) from None
+
+
+def _stamp(field: str, path: Path | None) -> int:
+    try:
+        return path.stat().st_mtime_ns if path is not None else 0
     except OSError as err:
-        raise Failure(REASON_ERROR, f"cannot read tls.ca_file {tls.ca_file}: {err}") from None
-    return _cached_context(tls.insecure_skip_verify, tls.ca_file, version)
+        raise TLSFileError(f"cannot load tls.{field} {path}: {err.strerror}") from None
 
 
 @functools.lru_cache(maxsize=64)
-def _cached_context(insecure: bool, ca_file: Path | None, version: int) -> ssl.SSLContext:
-    return tls_context(insecure, ca_file, version)  # loading CAs takes milliseconds: once
+def _cached_context(key: ContextKey) -> ssl.SSLContext:
+    return tls_context(key)
+
+
+def _bound_versions(context: ssl.SSLContext, low: str | None, high: str | None) -> None:
+    if high is not None:
+        context.maximum_version = TLS_VERSIONS[high]
+    if low is None:
+        return
+    if TLS_VERSIONS[low] < ssl.TLSVersion.TLSv1_2:
+        # Asked for by name, for a server that has nothing newer: OpenSSL 3 refuses TLS 1.0
+        # and 1.1 at its default security level, and Python deprecates them. This context only.
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = TLS_VERSIONS[low]
+    else:
+        context.minimum_version = TLS_VERSIONS[low]
+
+
+def tls_context(key: ContextKey) -> ssl.SSLContext:
+    """A new client context as `key` says; TLSFileError for a file that does not load."""
+    if key.insecure:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    else:
+        try:
+            context = ssl.create_default_context(cafile=key.ca_file)
+        except (OSError, ssl.SSLError) as err:
+            raise TLSFileError(f"cannot load tls.ca_file {key.ca_file}: {err}") from None
+    _bound_versions(context, key.min_version, key.max_version)
+    if key.cert_file is not None:
+        try:
+            load_client_certificate(context, key.cert_file, key.key_file)
+        except (OSError, ssl.SSLError, ValueError) as err:
+            files = f"tls.cert_file {key.cert_file}" + (
+                f" and tls.key_file {key.key_file}" if key.key_file else ""
+            )
+            raise TLSFileError(f"cannot load {files}: {err}") from None
+    return context

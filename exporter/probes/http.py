@@ -21,13 +21,14 @@ from exporter.probes import ProbeResult, Trace
 from exporter.probes._body import check_body
 from exporter.probes._cache import PerSpec
 from exporter.probes._fetch import (
+    Connector,
     Failure,
-    TLSContext,
     configured_headers,
     follow,
     ms,
     new_request,
     readable_body,
+    seen,
 )
 from exporter.probes._http_client import Request, Response
 from exporter.probes._mask import masking
@@ -42,7 +43,7 @@ class _Plan:
     first: Request
     data: bytes
     checks: Checks
-    tls: TLSContext
+    connector: Connector
 
 
 @masking
@@ -51,15 +52,18 @@ async def probe(spec: HTTPSpec, trace: Trace | None = None) -> ProbeResult:
     if trace:
         trace.add(f"probing {spec.method} {spec.url}")
     started = time.perf_counter()
+    response: Response | None = None
     try:
         plan = _plan_for(spec)
         begun = time.perf_counter()  # after a first run's preparation, which is not the target's
-        response = await follow(spec, plan.first, plan.data, plan.tls, trace)
+        response = await follow(spec, plan.first, plan.data, plan.connector, trace)
         result = judge(spec, plan.checks, response, time.perf_counter() - begun, trace)
     except Failure as failure:
         result = ProbeResult.failed(failure.reason, str(failure), http_status_code=failure.status)
     except Exception as err:  # a surprise still ends as a result; CancelledError passes
         result = ProbeResult.failed(REASON_ERROR, f"{type(err).__name__}: {err}")
+    if response is not None:
+        result.seen = seen(response)
     if trace:
         outcome = "success" if result.success else f"failure ({result.reason}): {result.detail}"
         trace.add(f"verdict: {outcome}, {ms(started)} in all")
@@ -76,9 +80,9 @@ def _make_plan(spec: HTTPSpec) -> _Plan:
         body = spec.body.encode()
     headers = tuple(configured_headers(spec))
     first = new_request(spec.url, spec.method, headers, body, is_json, spec.tls.server_name)
-    plan = _Plan(first, first.encode(), compile_checks(spec), TLSContext(spec.tls))
+    plan = _Plan(first, first.encode(), compile_checks(spec), Connector(spec))
     if first.tls:
-        plan.tls.context()
+        plan.connector.tls.context()
     return plan
 
 

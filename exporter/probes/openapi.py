@@ -21,13 +21,14 @@ from exporter.conventions import REASON_ERROR, REASON_OPENAPI_UNAVAILABLE, REASO
 from exporter.probes import ProbeResult, StepResult, Trace
 from exporter.probes._cache import PerSpec
 from exporter.probes._fetch import (
+    Connector,
     Failure,
-    TLSContext,
     configured_headers,
     follow,
     ms,
     new_request,
     readable_body,
+    seen,
 )
 from exporter.probes._http_client import Header, Request
 from exporter.probes._mask import masking
@@ -39,7 +40,7 @@ _PARAMETER = re.compile(r"\{[^}/]*\}")
 class _Plan:
     request: Request
     data: bytes
-    tls: TLSContext
+    connector: Connector
     routes: tuple[tuple[str, str, str], ...]  # (route as configured, method key, path shape)
 
 
@@ -49,9 +50,10 @@ async def probe(spec: OpenAPISpec, trace: Trace | None = None) -> ProbeResult:
     if trace:
         trace.add(f"fetching the OpenAPI document {spec.url}")
     started = time.perf_counter()
+    response = None
     try:
         plan = _plan_for(spec)
-        response = await follow(spec, plan.request, plan.data, plan.tls, trace)
+        response = await follow(spec, plan.request, plan.data, plan.connector, trace)
         status = response.status
         if not 200 <= status < 300:
             raise Failure(REASON_OPENAPI_UNAVAILABLE, f"{spec.url} answered {status}", status)
@@ -61,6 +63,8 @@ async def probe(spec: OpenAPISpec, trace: Trace | None = None) -> ProbeResult:
         result = ProbeResult.failed(failure.reason, str(failure), http_status_code=failure.status)
     except Exception as err:  # a surprise still ends as a result; CancelledError passes
         result = ProbeResult.failed(REASON_ERROR, f"{type(err).__name__}: {err}")
+    if response is not None:
+        result.seen = seen(response)
     if not result.steps:  # routes not looked up count as not found: the series stay put
         result.steps = [StepResult(route, False, 0.0) for route in spec.routes]
     if trace:
@@ -78,9 +82,9 @@ def _make_plan(spec: OpenAPISpec) -> _Plan:
     for route in spec.routes:
         method, path = split_route(route)
         routes.append((route, method.lower(), _shape(path)))
-    plan = _Plan(request, request.encode(), TLSContext(spec.tls), tuple(routes))
+    plan = _Plan(request, request.encode(), Connector(spec), tuple(routes))
     if request.tls:
-        plan.tls.context()
+        plan.connector.tls.context()
     return plan
 
 

@@ -28,17 +28,18 @@ from exporter.config import SecretSource, reveal
 from exporter.config.steps import VARIABLE, Capture, Step, StepsSpec
 from exporter.conventions import REASON_CAPTURE_FAILED, REASON_ERROR
 from exporter.jsonpath import MISSING, compile_path, lookup
-from exporter.probes import ProbeResult, StepResult, Trace
+from exporter.probes import ProbeResult, Seen, StepResult, Trace
 from exporter.probes._cache import PerSpec
 from exporter.probes._cookies import CookieJar
 from exporter.probes._fetch import (
+    Connector,
     Failure,
-    TLSContext,
     configured_headers,
     follow,
     ms,
     new_request,
     readable_body,
+    seen,
 )
 from exporter.probes._http_client import Header, Request, Response
 from exporter.probes._mask import current_mask, masking
@@ -53,7 +54,7 @@ class _StepPlan:
     headers: tuple[tuple[Header, bool], ...]  # (header, whether it holds ${name})
     checks: Checks
     captures: tuple[tuple[str, Capture, Path], ...]
-    tls: TLSContext
+    connector: Connector
 
 
 @dataclass(slots=True)
@@ -92,10 +93,10 @@ def _step_plan(step: Step) -> _StepPlan:
         (name, c, compile_path(c.json_path) if c.json_path else ())
         for name, c in step.capture.items()
     )
-    plan = _StepPlan(step, headers, compile_checks(step), captures, TLSContext(step.tls))
+    plan = _StepPlan(step, headers, compile_checks(step), captures, Connector(step))
     if step.url.startswith("https:"):
         with contextlib.suppress(Failure):  # it fails again, in its step, when it is needed
-            plan.tls.context()
+            plan.connector.tls.context()
     return plan
 
 
@@ -129,6 +130,7 @@ class _Flow:
         self.mask = current_mask()  # the run's: it masks the trace and the detail
         self.jar = CookieJar()
         self.trace = _HeldTrace(trace) if trace else None
+        self.seen: Seen | None = None  # the last response's, every certificate's expiry
 
     async def run(self) -> ProbeResult:
         """The steps in order up to the first failure, which is the verdict's."""
@@ -145,6 +147,7 @@ class _Flow:
                 break
         unrun = [StepResult(p.step.name, False, 0.0) for p in self.plan.steps[len(done) :]]
         verdict.steps = done + unrun
+        verdict.seen = self.seen
         return verdict
 
     async def _step(self, plan: _StepPlan, title: str) -> ProbeResult:
@@ -162,7 +165,10 @@ class _Flow:
             if trace:
                 trace.add(f"{title}: {request.method} {request.url}")
             begun = time.perf_counter()
-            response = await follow(step, request, request.encode(), plan.tls, trace, self.jar)
+            response = await follow(
+                step, request, request.encode(), plan.connector, trace, self.jar
+            )
+            self.seen = seen(response, self.seen.cert_expiry if self.seen else None)
             result = judge(step, plan.checks, response, time.perf_counter() - begun, trace)
             if result.success:
                 result = self._capture(plan, response)

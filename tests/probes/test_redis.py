@@ -16,7 +16,7 @@ from redis.asyncio import Redis as Client
 from exporter.config import parse_config
 from exporter.demo.servers import acl_user
 from exporter.probes import Trace, _tls
-from exporter.probes._http_client import tls_context
+from exporter.probes._tls import tls_context
 from exporter.probes.redis import probe
 from exporter.scheduler import Scheduler, run_once
 from tests.databases import (
