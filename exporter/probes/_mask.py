@@ -28,8 +28,8 @@ from pydantic import BaseModel
 from exporter.config.http import BasicAuth
 from exporter.config.types import SecretSource
 from exporter.conventions import REASON_ERROR
-from exporter.probes import ProbeResult, StepResult, Trace
 from exporter.probes._cache import PerSpec
+from exporter.probes.result import ProbeResult, StepResult, Trace
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,6 @@ from exporter.conventions import (
     REASON_UNEXPECTED_STATUS,
 )
 from exporter.jsonpath import compile_path
-from exporter.probes import ProbeResult, Trace
 from exporter.probes._body import check_body
 from exporter.probes._cache import PerSpec
 from exporter.probes._fetch import (
@@ -32,6 +31,7 @@ from exporter.probes._fetch import (
 )
 from exporter.probes._http_client import Request, Response
 from exporter.probes._mask import masking
+from exporter.probes.result import ProbeResult, Trace
 
 Checks = tuple[tuple[BodyCheck, tuple[str | int, ...]], ...]
 

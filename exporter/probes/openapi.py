@@ -18,7 +18,6 @@ from typing import Any
 
 from exporter.config.openapi import OpenAPISpec, split_route
 from exporter.conventions import REASON_ERROR, REASON_OPENAPI_UNAVAILABLE, REASON_ROUTE_MISSING
-from exporter.probes import ProbeResult, StepResult, Trace
 from exporter.probes._cache import PerSpec
 from exporter.probes._fetch import (
     Connector,
@@ -32,6 +31,7 @@ from exporter.probes._fetch import (
 )
 from exporter.probes._http_client import Header, Request
 from exporter.probes._mask import masking
+from exporter.probes.result import ProbeResult, StepResult, Trace
 
 _PARAMETER = re.compile(r"\{[^}/]*\}")
 

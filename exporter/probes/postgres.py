@@ -35,10 +35,11 @@ from exporter.conventions import (
     REASON_TLS_ERROR,
     REASON_UNEXPECTED_RESULT,
 )
-from exporter.probes import ProbeResult, Trace, remaining_budget
 from exporter.probes._mask import masking
 from exporter.probes._run import Failure, Run, ms, short
 from exporter.probes._tls import client_context
+from exporter.probes.budget import remaining_budget
+from exporter.probes.result import ProbeResult, Trace
 
 APPLICATION_NAME = "business_exporter"  # what pg_stat_activity shows for the probe's sessions
 DEFAULT_BUDGET = 10.0  # seconds, for a run whose caller set no budget: a target's default timeout

@@ -33,10 +33,10 @@ from exporter.conventions import (
     REASON_TLS_ERROR,
     REASON_UNEXPECTED_RESULT,
 )
-from exporter.probes import ProbeResult, Trace
 from exporter.probes._mask import masking
 from exporter.probes._run import Failure, Run, ms
 from exporter.probes._tls import client_context
+from exporter.probes.result import ProbeResult, Trace
 
 
 @masking

@@ -28,7 +28,6 @@ from exporter.config import SecretSource, reveal
 from exporter.config.steps import VARIABLE, Capture, Step, StepsSpec
 from exporter.conventions import REASON_CAPTURE_FAILED, REASON_ERROR
 from exporter.jsonpath import MISSING, compile_path, lookup
-from exporter.probes import ProbeResult, Seen, StepResult, Trace
 from exporter.probes._cache import PerSpec
 from exporter.probes._cookies import CookieJar
 from exporter.probes._fetch import (
@@ -44,6 +43,7 @@ from exporter.probes._fetch import (
 from exporter.probes._http_client import Header, Request, Response
 from exporter.probes._mask import current_mask, masking
 from exporter.probes.http import Checks, compile_checks, judge
+from exporter.probes.result import ProbeResult, Seen, StepResult, Trace
 
 Path = tuple[str | int, ...]
 

@@ -11,11 +11,11 @@ import contextlib
 import time
 
 from exporter.config.tcp import TCPSpec
-from exporter.probes import ProbeResult, Trace
 from exporter.probes._cache import PerSpec
 from exporter.probes._fetch import Failure, TLSContext, classify, connect, handshake, ms
 from exporter.probes._http_client import Connection
 from exporter.probes._mask import masking
+from exporter.probes.result import ProbeResult, Trace
 
 
 @masking
