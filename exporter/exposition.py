@@ -17,9 +17,9 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 from prometheus_client.utils import floatToGoString
 
-from exporter.collector import maintenance_families, self_families
 from exporter.config import Target
 from exporter.families import PROBE_FAMILIES, Family, le_text
+from exporter.own_series import maintenance_families, self_families
 from exporter.runtime import Runtime
 from exporter.state import Histogram, TargetState
 
