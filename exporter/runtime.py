@@ -15,6 +15,7 @@ from exporter.config.isolated import load_config_isolated
 from exporter.config.limits import DEFAULT_LIMITS, ConfigLimits
 from exporter.heap import HeapSettler, settle_delay
 from exporter.ondemand import OnDemandProbes
+from exporter.plan import TargetPlan, compile_plan
 from exporter.scheduler import Scheduler
 from exporter.sharding import Shard
 from exporter.web import DEFAULT_MAX_PENDING_PROBES
@@ -60,6 +61,7 @@ class Runtime:
         self.reloads_waiting = 0  # callers of reload() waiting for its outcome
         self._pending: set[asyncio.Task[ConfigError | None]] = set()
         self._heap = HeapSettler()
+        self._unscheduled: dict[str, TargetPlan] = {}  # /probe's plans of other shards' targets
 
     def start(self) -> None:
         """Start the scheduler; call from the event loop."""
@@ -114,6 +116,7 @@ class Runtime:
         if self._adjust is not None:
             loaded = self._adjust(loaded)
         self.config = loaded
+        self._unscheduled.clear()
         self._heap.thaw()  # the old config's objects must be collectable again
         self.scheduler.apply(self._mine(loaded))
         self._heap.settle_later(settle_delay(loaded))
@@ -133,6 +136,20 @@ class Runtime:
         else:
             self.scheduler.max_concurrency = _log_default_concurrency(mine)
         return mine
+
+    def plan(self, name: str) -> TargetPlan | None:
+        """The plan of the configured target `name`: the scheduler's, or, for a target another
+        shard probes, compiled now and kept until the config changes."""
+        target = self.config.target(name)
+        if target is None:
+            return None
+        state = self.scheduler.states.get(name)
+        if state is not None and state.plan.target == target:
+            return state.plan
+        kept = self._unscheduled.get(name)
+        if kept is None or kept.target is not target:
+            kept = self._unscheduled[name] = compile_plan(target)
+        return kept
 
     @property
     def ready(self) -> bool:

@@ -14,6 +14,7 @@ from exporter.config.alerting import TimeInterval
 from exporter.config.maintenance import active_windows, excluded_spans, windows_of
 from exporter.config.timeintervals import contains
 from exporter.exposition import MetricsRenderer
+from exporter.plan import compile_plan
 from exporter.runtime import Runtime
 from exporter.state import TargetState
 
@@ -105,7 +106,7 @@ def test_excluded_spans_merge_every_window_of_a_tenants_service_over_a_period() 
 def runtime_at_rest(text: str = CONFIG) -> Runtime:
     config = parse_config(text)
     runtime = Runtime(config, None)
-    runtime.scheduler.states = {t.name: TargetState(t) for t in config.targets}
+    runtime.scheduler.states = {t.name: TargetState(compile_plan(t)) for t in config.targets}
     return runtime
 
 

@@ -35,7 +35,8 @@ from exporter.conventions import (
     REASON_TLS_ERROR,
     REASON_UNEXPECTED_RESULT,
 )
-from exporter.probes._mask import masking
+from exporter.probes._mask import PreparedProbe, no_plan
+from exporter.probes._mask import prepare as prepare_with
 from exporter.probes._run import Failure, Run, ms, short
 from exporter.probes._tls import client_context
 from exporter.probes.budget import remaining_budget
@@ -77,9 +78,17 @@ class _Session:
             self.connection.terminate()
 
 
-@masking
+def prepare(spec: PostgresSpec) -> PreparedProbe[PostgresSpec, None]:
+    """The probe of `spec`: it connects anew each run, so there is nothing more to prepare."""
+    return prepare_with(spec, no_plan, _probe)
+
+
 async def probe(spec: PostgresSpec, trace: Trace | None = None) -> ProbeResult:
     """Log in, run the query and the configured checks; trouble comes back as a failed result."""
+    return await prepare(spec)(trace)
+
+
+async def _probe(spec: PostgresSpec, _plan: None, trace: Trace | None) -> ProbeResult:
     session = _Session(spec, trace)
     tls = " over TLS" if spec.tls is not None else ""
     session.run.note(f"connecting to {_where(spec)}{_database(spec)} as {spec.user}{tls}")
