@@ -125,14 +125,23 @@ class Runtime:
         loaded, self._inputs = outcome
         if self._adjust is not None:
             loaded = self._adjust(loaded)
-        self.config = loaded
         self._unscheduled.clear()
         self._heap.thaw()  # the old config's objects must be collectable again
         self.scheduler.apply(self._mine(loaded))
+        self.config = self._sharing_running_targets(loaded)
         self._heap.settle_later(settle_delay(loaded))
         self._succeeded()
         log.info("config reloaded: %d targets", len(loaded.targets))
         return None
+
+    def _sharing_running_targets(self, config: Config) -> Config:
+        """`config` holding the running target, where it kept its plan, for the equal one just
+        parsed: that copy is then freed at once, not kept for as long as the config runs."""
+        states = self.scheduler.states
+        running = [states[t.name].plan.target if t.name in states else t for t in config.targets]
+        if all(a is b for a, b in zip(running, config.targets, strict=True)):
+            return config
+        return config.model_copy(update={"targets": running})
 
     def _succeeded(self) -> None:
         self.last_reload_successful = True

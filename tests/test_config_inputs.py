@@ -71,6 +71,8 @@ async def test_an_unchanged_config_is_kept_without_a_parse_and_a_changed_one_is_
         assert len(parses) == 1
         assert sorted(runtime.scheduler.states) == ["login", "signup"]
         assert runtime.scheduler.states["login"] is states["login"]
+        # the running config holds the running target, the equal one parsed is freed
+        assert runtime.config.target("login") is states["login"].plan.target
 
         assert await runtime.reload() is None  # unchanged since the parse before
         assert len(parses) == 1
