@@ -58,7 +58,7 @@ class Mask:
 
     def copy(self) -> Mask:
         """A mask to add to without changing this one."""
-        other = Mask()
+        other = Mask.__new__(Mask)  # not __init__: a copy is made every run, and it adds nothing
         other._secrets, other._pattern = self._secrets, self._pattern
         return other
 
