@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,9 +13,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from exporter.config import Config, parse_config
+from exporter.config import Config, load_config, parse_config
 from exporter.plan import compile_plan, compile_plans
 from exporter.probes import http
+from exporter.runtime import Runtime
 from exporter.scheduler import Scheduler
 from tests.servers import async_wait_for, serve_app
 
@@ -100,3 +103,27 @@ async def test_a_changed_target_keeps_its_state_and_runs_its_new_plan(ok_url: st
         assert state.plan.target.http.url == "http://127.0.0.1:1/"
     finally:
         await scheduler.stop()
+
+
+async def test_a_reload_compiles_its_plans_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[threading.Thread] = []
+
+    def compiling(targets: Any, running: Any) -> Any:
+        threads.append(threading.current_thread())
+        return compile_plans(targets, running)
+
+    monkeypatch.setattr("exporter.runtime.compile_plans", compiling)
+    path = tmp_path / "config.yaml"
+    path.write_text("targets:\n" + target("a", "http://127.0.0.1:1/"))
+    runtime = Runtime(load_config(path), path, max_concurrency=10)
+    runtime.start()
+    try:
+        path.write_text("targets:\n" + target("a", "http://127.0.0.1:1/", failure_threshold="3"))
+        assert await runtime.reload() is None
+    finally:
+        await runtime.stop()
+    assert runtime.scheduler.states["a"].plan.failure_threshold == 3
+    assert len(threads) == 1
+    assert threads[0] is not threading.main_thread()
