@@ -24,6 +24,7 @@ from exporter.pages.oncall_html import oncall_html
 from exporter.pages.oncall_json import oncall_json
 from exporter.pages.status import tenant_status
 from exporter.pages.status_render import status_html
+from exporter.plan import compile_plan
 from exporter.probes import ProbeResult
 from exporter.runtime import Runtime
 from exporter.state import HISTORY_RUNS, TargetState
@@ -52,7 +53,7 @@ def runtime_of(targets: int, failing: float, folder: Path) -> Runtime:
     bad = ProbeResult.failed("unexpected_status", "status 500, expected 2xx")
     every = max(1, round(1 / failing)) if failing else 0
     for i, target in enumerate(runtime.config.targets):
-        state = TargetState(target)
+        state = TargetState(compile_plan(target))
         fails = every and i % every == 0
         for run in range(HISTORY_RUNS):
             result = bad if fails and run >= HISTORY_RUNS - 5 else ProbeResult.ok()

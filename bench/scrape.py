@@ -25,6 +25,7 @@ from prometheus_client import generate_latest
 from exporter.collector import build_registry
 from exporter.config import parse_config
 from exporter.exposition import MetricsRenderer
+from exporter.plan import compile_plan
 from exporter.probes import ProbeResult, Seen
 from exporter.runtime import Runtime
 from exporter.server import GZIP_LEVEL, GZIP_WBITS
@@ -43,7 +44,7 @@ def runtime_with(targets: int) -> Runtime:
         )
     config = parse_config("\n".join(lines) + "\n")
     runtime = Runtime(config, None)
-    runtime.scheduler.states = {t.name: TargetState(t) for t in config.targets}
+    runtime.scheduler.states = {t.name: TargetState(compile_plan(t)) for t in config.targets}
     now = time.time()
     for i, state in enumerate(runtime.scheduler.states.values()):
         for run in range(5):

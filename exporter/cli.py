@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from exporter import __version__
 from exporter.config import Config, ConfigError, parse_duration
-from exporter.config.isolated import load_config_bounded, load_config_isolated
+from exporter.config.inputs import Loaded, load_with_inputs
+from exporter.config.isolated import load_config_bounded
 from exporter.config.limits import ConfigLimits, format_size, parse_size
 from exporter.generate.grafana_provisioning import GrafanaOptions
 from exporter.generate.kubernetes.options import KubernetesOptions, check_namespace, parse_label
@@ -353,16 +354,22 @@ def _load(
     args: argparse.Namespace,
     *,
     offline: bool = False,
-    isolated: bool = False,
     only_target: str | None = None,
 ) -> Config | None:
     path, limits = args.config, _limits(args)
     try:
-        if isolated:  # for a long-running process: the parse's memory peak stays in a child
-            return load_config_isolated(path, limits)
         return load_config_bounded(path, limits, offline=offline, only_target=only_target)
     except ConfigError as err:
         print(f"{path}: invalid config:\n{err}", file=sys.stderr)
+        return None
+
+
+def _load_to_serve(args: argparse.Namespace) -> Loaded | None:
+    """The config and its inputs, parsed in a child: the parse's memory peak stays there."""
+    try:
+        return load_with_inputs(args.config, _limits(args), in_process_fallback=True)
+    except ConfigError as err:
+        print(f"{args.config}: invalid config:\n{err}", file=sys.stderr)
         return None
 
 
@@ -384,9 +391,10 @@ def _serve(args: argparse.Namespace) -> int:
         except WebConfigError as err:
             print(f"{args.web_config_file}: invalid web config:\n{err}", file=sys.stderr)
             return EXIT_CONFIG
-    config = _load(args, isolated=True)
-    if config is None:
+    loaded = _load_to_serve(args)
+    if loaded is None:
         return EXIT_CONFIG
+    config, inputs = loaded
     host, _, port = args.listen.rpartition(":")
     web = WebOptions(
         security,
@@ -404,6 +412,7 @@ def _serve(args: argparse.Namespace) -> int:
         shard,
         web,
         limits=_limits(args),
+        inputs=inputs,
     )
     return EXIT_OK
 

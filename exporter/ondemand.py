@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 
-from exporter.config import Target
+from exporter.plan import TargetPlan
 from exporter.probes import ProbeResult, Trace
 from exporter.scheduler import Scheduler
 from exporter.web import DEFAULT_MAX_PENDING_PROBES
@@ -37,9 +37,9 @@ class OnDemandProbes:
         self.requests_in_flight = 0
         self.rejected = 0
         self.pending = 0
-        self._shared: dict[str, tuple[Target, asyncio.Task[Outcome]]] = {}
+        self._shared: dict[str, tuple[TargetPlan, asyncio.Task[Outcome]]] = {}
 
-    async def run(self, target: Target, trace: Trace | None = None) -> Outcome:
+    async def run(self, target: TargetPlan, trace: Trace | None = None) -> Outcome:
         """The outcome of a run of `target` for one request; a traced run is its own."""
         self.requests_in_flight += 1
         try:
@@ -57,14 +57,14 @@ class OnDemandProbes:
             task.cancel()
         await asyncio.gather(*runs, return_exceptions=True)
 
-    async def _own_run(self, target: Target, trace: Trace) -> Outcome:
+    async def _own_run(self, target: TargetPlan, trace: Trace) -> Outcome:
         self._admit(target)
         try:
             return await self.scheduler.run_now(target, trace)
         finally:
             self.pending -= 1
 
-    def _shared_run(self, target: Target) -> asyncio.Task[Outcome]:
+    def _shared_run(self, target: TargetPlan) -> asyncio.Task[Outcome]:
         entry = self._shared.get(target.name)
         if entry is not None and entry[0] is target:
             return entry[1]
@@ -80,7 +80,7 @@ class OnDemandProbes:
         if entry is not None and entry[1] is task:
             del self._shared[name]
 
-    def _admit(self, target: Target) -> None:
+    def _admit(self, target: TargetPlan) -> None:
         if self.pending >= self.max_pending:
             self.rejected += 1
             # A slot frees within a run's timeout at worst; this target's is a fair guess.

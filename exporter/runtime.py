@@ -11,10 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from exporter.config import Config, ConfigError
-from exporter.config.isolated import load_config_isolated
+from exporter.config.inputs import Inputs, Loaded, load_with_inputs
 from exporter.config.limits import DEFAULT_LIMITS, ConfigLimits
 from exporter.heap import HeapSettler, settle_delay
 from exporter.ondemand import OnDemandProbes
+from exporter.plan import TargetPlan, compile_plan, compile_plans
 from exporter.scheduler import Scheduler
 from exporter.sharding import Shard
 from exporter.web import DEFAULT_MAX_PENDING_PROBES
@@ -35,8 +36,12 @@ class Runtime:
         limits: ConfigLimits = DEFAULT_LIMITS,
         *,
         max_pending_probes: int = DEFAULT_MAX_PENDING_PROBES,
+        inputs: Inputs | None = None,
     ) -> None:
         """`adjust` is applied to every reloaded config, as its caller did to `config`.
+
+        `inputs`: what `config` was parsed from (config/inputs.py); a reload that finds them
+        unchanged keeps the running config without parsing the file again.
 
         Without `max_concurrency`, the limit is computed from each config loaded
         (default_concurrency).
@@ -60,6 +65,8 @@ class Runtime:
         self.reloads_waiting = 0  # callers of reload() waiting for its outcome
         self._pending: set[asyncio.Task[ConfigError | None]] = set()
         self._heap = HeapSettler()
+        self._inputs = inputs
+        self._unscheduled: dict[str, TargetPlan] = {}  # /probe's plans of other shards' targets
 
     def start(self) -> None:
         """Start the scheduler; call from the event loop."""
@@ -103,25 +110,51 @@ class Runtime:
         if previous is not None:
             await asyncio.wait([previous])
         self._queued = None  # from here on the file may already be read: later requests queue
-        return self._apply(await asyncio.to_thread(_load, path, self.limits))
-
-    def _apply(self, loaded: Config | ConfigError) -> ConfigError | None:
-        if isinstance(loaded, ConfigError):
+        outcome = await asyncio.to_thread(_load, path, self.limits, self._inputs)
+        if isinstance(outcome, ConfigError):
             self.last_reload_successful = False
             self.reloads["failure"] += 1
-            log.error("config reload failed, keeping the running config:\n%s", loaded)
-            return loaded
+            log.error("config reload failed, keeping the running config:\n%s", outcome)
+            return outcome
+        if outcome is None:
+            self._succeeded()
+            log.info("config unchanged: %d targets kept as they run", len(self.config.targets))
+            return None
+        loaded, inputs = outcome
         if self._adjust is not None:
             loaded = self._adjust(loaded)
-        self.config = loaded
+        mine = self._mine(loaded)
+        # Compiled in the worker thread too: 10,000 changed targets take 0.5 s, which on the
+        # loop would hold back every probe due meanwhile. The plans it reads stay as they are:
+        # only a reload changes them, and reloads run one at a time.
+        running = {name: state.plan for name, state in self.scheduler.states.items()}
+        plans = await asyncio.to_thread(compile_plans, mine.targets, running)
+        self._apply(loaded, inputs, plans)
+        return None
+
+    def _apply(self, loaded: Config, inputs: Inputs | None, plans: list[TargetPlan]) -> None:
+        self._inputs = inputs
+        self._unscheduled.clear()
         self._heap.thaw()  # the old config's objects must be collectable again
-        self.scheduler.apply(self._mine(loaded))
+        self.scheduler.apply_plans(plans)
+        self.config = self._sharing_running_targets(loaded)
         self._heap.settle_later(settle_delay(loaded))
+        self._succeeded()
+        log.info("config reloaded: %d targets", len(loaded.targets))
+
+    def _sharing_running_targets(self, config: Config) -> Config:
+        """`config` holding the running target, where it kept its plan, for the equal one just
+        parsed: that copy is then freed at once, not kept for as long as the config runs."""
+        states = self.scheduler.states
+        running = [states[t.name].plan.target if t.name in states else t for t in config.targets]
+        if all(a is b for a, b in zip(running, config.targets, strict=True)):
+            return config
+        return config.model_copy(update={"targets": running})
+
+    def _succeeded(self) -> None:
         self.last_reload_successful = True
         self.last_reload_success_timestamp = time.time()
         self.reloads["success"] += 1
-        log.info("config reloaded: %d targets", len(loaded.targets))
-        return None
 
     def _select(self, config: Config) -> Config:
         return config if self.shard is None else self.shard.select(config)
@@ -133,6 +166,20 @@ class Runtime:
         else:
             self.scheduler.max_concurrency = _log_default_concurrency(mine)
         return mine
+
+    def plan(self, name: str) -> TargetPlan | None:
+        """The plan of the configured target `name`: the scheduler's, or, for a target another
+        shard probes, compiled now and kept until the config changes."""
+        target = self.config.target(name)
+        if target is None:
+            return None
+        state = self.scheduler.states.get(name)
+        if state is not None and state.plan.target == target:
+            return state.plan
+        kept = self._unscheduled.get(name)
+        if kept is None or kept.target is not target:
+            kept = self._unscheduled[name] = compile_plan(target)
+        return kept
 
     @property
     def ready(self) -> bool:
@@ -210,12 +257,15 @@ def _warn_if_undersized(config: Config, limit: int) -> None:
         )
 
 
-def _load(path: Path, limits: ConfigLimits) -> Config | ConfigError:
+def _load(path: Path, limits: ConfigLimits, previous: Inputs | None) -> Loaded | ConfigError | None:
+    """The config parsed anew, or None when nothing it was parsed from has changed."""
+    if previous is not None and previous.unchanged(path, limits):
+        return None
     # Parsing a large config takes seconds and peaks at several times the memory the config
     # keeps: it runs in a child process, under the limits' time and memory, waited for in a
     # worker thread so that the event loop keeps starting probes meanwhile, and comes back
     # here as a value. Never parsed here: nothing could stop a parse in this thread.
     try:
-        return load_config_isolated(path, limits, in_process_fallback=False)
+        return load_with_inputs(path, limits, in_process_fallback=False)
     except ConfigError as err:
         return err

@@ -13,7 +13,8 @@ import zlib
 
 from exporter.config import Config, Target, format_duration
 from exporter.conventions import REASON_ERROR, REASON_TIMEOUT
-from exporter.probes import PROBES, ProbeResult, StepResult, Trace, time_budget
+from exporter.plan import TargetPlan, compile_plan, compile_plans
+from exporter.probes import ProbeResult, StepResult, Trace, time_budget
 from exporter.state import Histogram, TargetState
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,9 @@ LAG_BUCKETS = (
     *(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5),
     *(1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 21600.0, 86400.0),
 )
+
+# A run waiting for a slot: its slot's time, its state, its plan.
+_Waiting = tuple[float, TargetState, TargetPlan]
 
 # Slots this close ahead are started now: the loop's timers may fire up to a tick early.
 CLOCK_SLACK = 0.001
@@ -40,33 +44,40 @@ def first_due(name: str, interval: float, now: float) -> float:
     return due if due >= now else due + interval
 
 
-async def run_once(target: Target, trace: Trace | None = None) -> tuple[ProbeResult, float]:
-    """Run one probe under the target's timeout. Never raises, except on cancellation."""
+async def run_once(
+    plan: TargetPlan | Target, trace: Trace | None = None
+) -> tuple[ProbeResult, float]:
+    """Run one probe under the target's timeout. Never raises, except on cancellation.
+
+    A Target (the CLI's `probe`, tests) is compiled for this run alone.
+    """
+    if isinstance(plan, Target):
+        plan = compile_plan(plan)
     started = time.perf_counter()
     try:
-        async with asyncio.timeout(target.timeout):
-            with time_budget(target.timeout):
-                result = await PROBES[target.kind](target.spec, trace)
+        async with asyncio.timeout(plan.timeout):
+            with time_budget(plan.timeout):
+                result = await plan.probe(trace)
     except TimeoutError:
         result = ProbeResult.failed(
             REASON_TIMEOUT,
-            f"no result within the timeout of {format_duration(target.timeout)}",
-            steps=_unfinished_steps(target),
+            f"no result within the timeout of {format_duration(plan.timeout)}",
+            steps=_unfinished_steps(plan),
         )
         if trace:  # the probe was cut off before it could say so itself
             trace.add(f"cancelled: {result.detail}")
     except Exception as err:  # a broken probe is a failed run, never a dead loop
-        log.exception("probe %s raised", target.name)
+        log.exception("probe %s raised", plan.name)
         detail = f"the probe raised {type(err).__name__}: {err}"
-        result = ProbeResult.failed(REASON_ERROR, detail, steps=_unfinished_steps(target))
+        result = ProbeResult.failed(REASON_ERROR, detail, steps=_unfinished_steps(plan))
         if trace:
             trace.add(f"crashed: {result.detail}")
     return result, time.perf_counter() - started
 
 
-def _unfinished_steps(target: Target) -> list[StepResult]:
+def _unfinished_steps(plan: TargetPlan) -> list[StepResult]:
     """A multi-step kind's steps as failed, so that their series stay when a run is cut off."""
-    return [StepResult(name, False, 0.0) for name in target.spec.step_names()]
+    return [StepResult(name, False, 0.0) for name in plan.step_names]
 
 
 class Scheduler:
@@ -88,8 +99,8 @@ class Scheduler:
         self.missed_runs = 0
         self.lag = Histogram(LAG_BUCKETS)
         self.running = False
-        self._due: list[tuple[float, int, TargetState, Target]] = []  # a heap
-        self._waiting: collections.deque[tuple[float, TargetState, Target]] = collections.deque()
+        self._due: list[tuple[float, int, TargetState, TargetPlan]] = []  # a heap
+        self._waiting: collections.deque[_Waiting] = collections.deque()
         self._on_demand: collections.deque[tuple[float, asyncio.Future[None]]] = collections.deque()
         self._runs: dict[str, asyncio.Task[None]] = {}  # in flight, by target name
         self._ties = itertools.count()  # heap entries with equal slots never compare states
@@ -97,23 +108,31 @@ class Scheduler:
         self._timer_at = math.inf
 
     def apply(self, config: Config) -> None:
-        """Schedule, reschedule or drop targets to match `config`. Must run on the loop."""
+        """Schedule, reschedule or drop targets to match `config`. Must run on the loop.
+
+        The config's targets are compiled into plans; an unchanged target keeps its plan.
+        """
+        previous = {name: state.plan for name, state in self.states.items()}
+        self.apply_plans(compile_plans(config.targets, previous))
+
+    def apply_plans(self, plans: list[TargetPlan]) -> None:
+        """Schedule, reschedule or drop targets to match `plans`. Must run on the loop."""
         self.running = True
-        wanted = {t.name: t for t in config.targets}
+        wanted = {p.name: p for p in plans}
         for name in [n for n in self.states if n not in wanted]:
             self._cancel_run(name)
             del self.states[name]
         now = asyncio.get_running_loop().time()
-        for name, target in wanted.items():
+        for name, plan in wanted.items():
             old = self.states.get(name)
-            if old is not None and old.target == target:
+            if old is not None and old.plan is plan:
                 continue
             self._cancel_run(name)
-            keep = old is not None and old.target.static_labels() == target.static_labels()
-            state = old if keep and old is not None else TargetState(target)
-            state.target = target  # entries that name the old target are stale from here on
+            keep = old is not None and old.plan.labels.full == plan.labels.full
+            state = old if keep and old is not None else TargetState(plan)
+            state.plan = plan  # entries that name the old plan are stale from here on
             self.states[name] = state
-            self._push(first_due(name, target.interval, now), state, target)
+            self._push(first_due(name, plan.interval, now), state, plan)
 
     async def stop(self) -> None:
         self.running = False
@@ -132,12 +151,12 @@ class Scheduler:
         self._runs.clear()
 
     async def run_now(
-        self, target: Target, trace: Trace | None = None
+        self, plan: TargetPlan, trace: Trace | None = None
     ) -> tuple[ProbeResult, float]:
-        """Run `target` once, off its schedule, in a slot of the same concurrency limit."""
+        """Run `plan` once, off its schedule, in a slot of the same concurrency limit."""
         await self._take_slot()
         try:
-            return await run_once(target, trace)
+            return await run_once(plan, trace)
         finally:
             self._free_slot()
 
@@ -166,10 +185,10 @@ class Scheduler:
         names.update(self._runs)
         return len(names)
 
-    def _current(self, state: TargetState, target: Target) -> bool:
-        return state.target is target and self.states.get(target.name) is state
+    def _current(self, state: TargetState, target: TargetPlan) -> bool:
+        return state.plan is target and self.states.get(target.name) is state
 
-    def _push(self, due: float, state: TargetState, target: Target) -> None:
+    def _push(self, due: float, state: TargetState, target: TargetPlan) -> None:
         heapq.heappush(self._due, (due, next(self._ties), state, target))
         if due < self._timer_at:
             self._arm(due)
@@ -194,7 +213,7 @@ class Scheduler:
         if self._due:
             self._arm(self._due[0][0])
 
-    def _start(self, due: float, state: TargetState, target: Target) -> None:
+    def _start(self, due: float, state: TargetState, target: TargetPlan) -> None:
         self.in_flight += 1
         run = asyncio.get_running_loop().create_task(self._run(due, state, target))
         self._runs[target.name] = run
@@ -226,7 +245,7 @@ class Scheduler:
         if run is not None:
             run.cancel()
 
-    async def _run(self, due: float, state: TargetState, target: Target) -> None:
+    async def _run(self, due: float, state: TargetState, target: TargetPlan) -> None:
         loop = asyncio.get_running_loop()
         self.lag.observe(max(0.0, loop.time() - due))
         try:
@@ -253,7 +272,7 @@ class Scheduler:
 
 
 def _log_transition(state: TargetState, result: ProbeResult) -> None:
-    target = state.target
+    target = state.plan
     if state.failing:
         log.warning(
             "%s is failing after %d consecutive failures: %s (%s)",

@@ -13,6 +13,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from exporter.config import Config
+from exporter.config.inputs import Inputs
 from exporter.config.limits import DEFAULT_LIMITS, ConfigLimits
 from exporter.runtime import Runtime
 from exporter.server import create_app
@@ -45,8 +46,12 @@ def serve(
     shard: Shard | None = None,
     web: WebOptions | None = None,
     limits: ConfigLimits = DEFAULT_LIMITS,
+    inputs: Inputs | None = None,
 ) -> None:
-    """Serve until interrupted. SIGHUP (and POST /-/reload if enabled) reload the config."""
+    """Serve until interrupted. SIGHUP (and POST /-/reload if enabled) reload the config.
+
+    `inputs`: what `config` was parsed from, for a reload to tell whether anything changed.
+    """
     web = web or WebOptions()
     runtime = Runtime(
         config,
@@ -55,6 +60,7 @@ def serve(
         shard,
         limits=limits,
         max_pending_probes=web.max_pending_probes,
+        inputs=inputs,
     )
     app = create_app(
         runtime,

@@ -143,7 +143,7 @@ async def _no_lifecycle(request: Request) -> Response:
 
 async def _probe(request: Request) -> Response:
     name = request.query_params.get("target", "")
-    target = _runtime(request).config.target(name)
+    target = _runtime(request).plan(name)
     if target is None:
         return PlainTextResponse(
             f"Unknown target {name!r}: /probe only runs targets named in the config.\n", 404

@@ -9,8 +9,8 @@ import struct
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from exporter.config import Target
 from exporter.conventions import (
     DURATION_BUCKETS,
     REASON_ERROR,
@@ -18,7 +18,11 @@ from exporter.conventions import (
     RESULTS,
     is_violation,
 )
+from exporter.plan import TargetPlan
 from exporter.probes import ProbeResult, Seen
+
+if TYPE_CHECKING:
+    from exporter.config import Target
 
 # Runs a target's ring keeps: an hour of a 1m target, half an hour of a 30s one.
 HISTORY_RUNS = 60
@@ -104,7 +108,7 @@ class Histogram:
 class TargetState:
     """Everything the exporter knows about one target between scrapes."""
 
-    target: Target
+    plan: TargetPlan
     consecutive_failures: int = 0
     consecutive_successes: int = 0
     failing: bool = False
@@ -135,7 +139,7 @@ class TargetState:
             self.last_success = now
             self.consecutive_failures = 0
             self.consecutive_successes += 1
-            if self.consecutive_successes >= self.target.success_threshold:
+            if self.consecutive_successes >= self.plan.success_threshold:
                 self.failing = False
             if not self.failing:
                 self.violation_seen = False
@@ -144,9 +148,14 @@ class TargetState:
             self.last_failure, self.last_failed_result = now, result
             self.consecutive_successes = 0
             self.consecutive_failures += 1
-            if self.consecutive_failures >= self.target.failure_threshold:
+            if self.consecutive_failures >= self.plan.failure_threshold:
                 self.failing = True
         return self.failing != was_failing
+
+    @property
+    def target(self) -> Target:
+        """The validated config the plan was compiled from, for what pages and links show."""
+        return self.plan.target
 
     @property
     def verified(self) -> bool | None:

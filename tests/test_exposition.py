@@ -8,6 +8,7 @@ from prometheus_client import generate_latest
 from exporter.collector import build_registry
 from exporter.config import parse_config
 from exporter.exposition import MetricsRenderer
+from exporter.plan import compile_plan
 from exporter.probes import ProbeResult, Seen, StepResult
 from exporter.runtime import Runtime
 from exporter.state import TargetState
@@ -39,7 +40,7 @@ targets:
 def runtime_with_history(text: str = CONFIG) -> Runtime:
     config = parse_config(text)
     runtime = Runtime(config, None)
-    states = {t.name: TargetState(t) for t in config.targets}
+    states = {t.name: TargetState(compile_plan(t)) for t in config.targets}
     runtime.scheduler.states = states
     login, flow = states["login"], states["flow"]
     seen = Seen("HTTP/1.1", "TLS 1.3", 1893456000.0)

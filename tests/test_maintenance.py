@@ -14,6 +14,7 @@ from exporter.config.alerting import TimeInterval
 from exporter.config.maintenance import active_windows, excluded_spans, windows_of
 from exporter.config.timeintervals import contains
 from exporter.exposition import MetricsRenderer
+from exporter.plan import compile_plan
 from exporter.runtime import Runtime
 from exporter.state import TargetState
 
@@ -105,7 +106,7 @@ def test_excluded_spans_merge_every_window_of_a_tenants_service_over_a_period() 
 def runtime_at_rest(text: str = CONFIG) -> Runtime:
     config = parse_config(text)
     runtime = Runtime(config, None)
-    runtime.scheduler.states = {t.name: TargetState(t) for t in config.targets}
+    runtime.scheduler.states = {t.name: TargetState(compile_plan(t)) for t in config.targets}
     return runtime
 
 
@@ -124,7 +125,7 @@ def test_the_exporter_says_which_windows_hold_for_each_tenant_and_service(
 ) -> None:
     runtime = runtime_at_rest()
     now = utc(2026, 12, 13, 23)
-    monkeypatch.setattr("exporter.collector.time.time", now.timestamp)
+    monkeypatch.setattr("exporter.own_series.time.time", now.timestamp)
     assert active_samples(runtime, now) == {
         ("acme_upgrade", "acme", "billing"): 1.0,
         ("acme_upgrade", "acme", "shop"): 1.0,
@@ -132,7 +133,7 @@ def test_the_exporter_says_which_windows_hold_for_each_tenant_and_service(
         ("shop_patching", "globex", "shop"): 0.0,
     }
     later = utc(2026, 12, 20, 3)  # a Sunday, 03:00 in London: patching, the upgrade is over
-    monkeypatch.setattr("exporter.collector.time.time", later.timestamp)
+    monkeypatch.setattr("exporter.own_series.time.time", later.timestamp)
     assert active_samples(runtime, later) == {
         ("acme_upgrade", "acme", "billing"): 0.0,
         ("acme_upgrade", "acme", "shop"): 0.0,
@@ -144,7 +145,7 @@ def test_the_exporter_says_which_windows_hold_for_each_tenant_and_service(
 async def test_the_window_metric_is_rendered_byte_for_byte_as_prometheus_client_does(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("exporter.collector.time.time", utc(2026, 12, 13, 23).timestamp)
+    monkeypatch.setattr("exporter.own_series.time.time", utc(2026, 12, 13, 23).timestamp)
     runtime = runtime_at_rest()
     ours = await MetricsRenderer().render(runtime)
     assert ours == generate_latest(build_registry(runtime))

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from exporter.plan import compile_plan
 from exporter.scheduler import Scheduler
 from tests.servers import async_wait_for, hung_server
 from tests.test_scheduler import config, target
@@ -124,9 +125,9 @@ async def test_a_request_that_leaves_the_line_takes_no_slot() -> None:
         first, second = config(
             target("a", url, interval="1s", timeout="300ms"), target("b", url)
         ).targets
-        running = asyncio.ensure_future(scheduler.run_now(first))
+        running = asyncio.ensure_future(scheduler.run_now(compile_plan(first)))
         await async_wait_for(lambda: scheduler.in_flight == 1, "the first run")
-        waiting = asyncio.ensure_future(scheduler.run_now(second))
+        waiting = asyncio.ensure_future(scheduler.run_now(compile_plan(second)))
         await asyncio.sleep(0)  # in line for the only slot
         waiting.cancel()
         result, _ = await running
@@ -141,7 +142,7 @@ async def test_a_slot_granted_to_a_request_that_has_gone_is_given_back() -> None
     scheduler = Scheduler(max_concurrency=1)
     (never,) = config(target("never", "http://127.0.0.1:1/")).targets
     scheduler.in_flight = 1  # a run holds the only slot
-    waiting = asyncio.ensure_future(scheduler.run_now(never))
+    waiting = asyncio.ensure_future(scheduler.run_now(compile_plan(never)))
     await asyncio.sleep(0)  # in line
     scheduler._free_slot()  # that run ends: the slot goes to the one in line...
     waiting.cancel()  # ...whose request is cancelled before it can start

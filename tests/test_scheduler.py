@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from exporter import probes
+from exporter import plan
 from exporter.config import Config, load_config, parse_config, parse_duration
 from exporter.probes import ProbeResult, Trace
 from exporter.runtime import Runtime, worst_case_in_flight
@@ -76,12 +76,12 @@ async def test_a_probe_that_raises_is_a_failure_and_its_loop_lives_on(
 ) -> None:
     calls = 0
 
-    async def broken(spec: Any, trace: Trace | None) -> ProbeResult:
+    async def broken(trace: Trace | None) -> ProbeResult:
         nonlocal calls
         calls += 1
         raise RuntimeError("bug in a probe")
 
-    monkeypatch.setitem(probes.PROBES, "http", broken)
+    monkeypatch.setitem(plan.PREPARE, "http", lambda spec: broken)
     scheduler = Scheduler()
     scheduler.apply(config(target("broken", ok_url, failure_threshold=2)))
     state = scheduler.states["broken"]

@@ -9,6 +9,7 @@ from exporter.conventions import (
     OUTCOME_VIOLATION,
     REASON_OUTCOMES,
 )
+from exporter.plan import compile_plan
 from exporter.probes import ProbeResult
 from exporter.state import Histogram, TargetState
 
@@ -29,7 +30,7 @@ targets:
     http: {{url: "http://127.0.0.1:1/"}}
 """
     )
-    return TargetState(config.targets[0])
+    return TargetState(compile_plan(config.targets[0]))
 
 
 def run(s: TargetState, *results: ProbeResult) -> list[bool]:

@@ -21,8 +21,6 @@ from exporter.generate.messages import UNKNOWN_REASON, money_text, substitute
 from exporter.pages import history
 from exporter.pages.alertmanager import Alert, AlertState
 from exporter.pages.revenue import CurrencyRisk, at_risk
-from exporter.probes._cache import PerSpec
-from exporter.probes._mask import Mask, secrets_of
 from exporter.runtime import Runtime
 from exporter.state import TargetState
 
@@ -204,15 +202,8 @@ def _last_failure(state: TargetState) -> LastFailure | None:
         return None
     outcome = history.Segment(result.reason, 1, 0, 0).outcome
     # Probes mask their details already; this is the one mask again, for what a page shows.
-    detail = _masks(state.target.spec)(result.detail)
+    detail = state.plan.probe.mask(result.detail)
     return LastFailure(state.last_failure, result.reason, outcome, detail)
-
-
-def _mask_of(spec: object) -> Mask:
-    return Mask(secrets_of(spec))
-
-
-_masks: PerSpec[object, Mask] = PerSpec(_mask_of)
 
 
 def runbook_url(config: Config, target: Target, state: TargetState) -> str:

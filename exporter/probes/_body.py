@@ -8,8 +8,8 @@ from typing import Any
 
 from exporter.config import BodyCheck
 from exporter.jsonpath import MISSING, lookup
-from exporter.probes import Trace
 from exporter.probes._mask import current_mask
+from exporter.probes.result import Trace
 
 _UNPARSED = object()
 

@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 
 from exporter.config import BasicAuth, RequestSpec, TLSSettings
 from exporter.conventions import REASON_CONNECT_ERROR, REASON_DNS_ERROR, REASON_ERROR
-from exporter.probes import Trace
 from exporter.probes._http_client import Connection, Header, Request, Response, tunnel_lines
 from exporter.probes._peer import earliest_expiry, tls_version_name
 from exporter.probes._tls import TLSFileError, context_for
+from exporter.probes.result import Trace
 
 
 class Failure(Exception):

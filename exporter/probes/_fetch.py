@@ -24,7 +24,6 @@ from exporter.conventions import (
     REASON_TLS_ERROR,
     REASON_UNEXPECTED_STATUS,
 )
-from exporter.probes import Seen, Trace
 from exporter.probes._connect import (
     Connector,
     Failure,
@@ -44,6 +43,7 @@ from exporter.probes._http_client import (
     ResponseError,
     ResponseTooLarge,
 )
+from exporter.probes.result import Seen, Trace
 
 # Imported from here by the kinds.
 __all__ = ["Connector", "Failure", "TLSContext", "connect", "handshake", "ms"]

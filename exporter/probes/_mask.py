@@ -1,6 +1,6 @@
 """One mask for every probe kind: no configured secret shows, in any form a server may echo it.
 
-Every kind's `probe` is wrapped by `masking`, which masks each trace line as it is added and
+Every kind's probe runs as a `PreparedProbe`, which masks each trace line as it is added and
 the result's detail, with the secrets of the spec being run: every `{env|file}` value, with and
 without its `prefix` (`Bearer ...`), and the base64 `user:password` of a `basic_auth`. Each
 secret is matched raw, percent-encoded (any characters, either case of hex, `+` for a space) and
@@ -20,16 +20,16 @@ import json
 import logging
 import re
 import traceback
-from collections.abc import Awaitable, Iterator
-from typing import Any, Protocol, TypeVar
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
 from exporter.config.http import BasicAuth
 from exporter.config.types import SecretSource
 from exporter.conventions import REASON_ERROR
-from exporter.probes import ProbeResult, StepResult, Trace
-from exporter.probes._cache import PerSpec
+from exporter.probes.result import ProbeResult, StepResult, Trace
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class Mask:
 
     def copy(self) -> Mask:
         """A mask to add to without changing this one."""
-        other = Mask()
+        other = Mask.__new__(Mask)  # not __init__: a copy is made every run, and it adds nothing
         other._secrets, other._pattern = self._secrets, self._pattern
         return other
 
@@ -139,11 +139,6 @@ def _secrets(value: Any) -> Iterator[str]:
             yield from _secrets(item)
 
 
-def _make_mask(spec: Any) -> Mask:
-    return Mask(secrets_of(spec))
-
-
-_spec_mask: PerSpec[Any, Mask] = PerSpec(_make_mask)
 _current: contextvars.ContextVar[Mask | None] = contextvars.ContextVar("probe_mask", default=None)
 
 
@@ -173,31 +168,56 @@ class MaskedTrace(Trace):
         self._inner.add(self._mask(line))
 
 
-S = TypeVar("S", contravariant=True)
+S = TypeVar("S")
+P = TypeVar("P")
 
 
-class Probe(Protocol[S]):
-    def __call__(self, spec: S, trace: Trace | None = None, /) -> Awaitable[ProbeResult]: ...
+@dataclass(frozen=True, slots=True, eq=False)
+class PreparedProbe(Generic[S, P]):
+    """A spec's probe with what every run reuses worked out once: its plan and its mask.
 
+    `plan` is what `make(spec)` gave (request bytes, TLS context, compiled checks), or None if
+    it raised: then each run makes it anew, inside the run, so that its failure is the run's.
+    """
 
-def masking(probe: Probe[S]) -> Probe[S]:
-    """`probe` with the spec's secrets masked in its trace, its detail and its failures."""
+    spec: S
+    make: Callable[[S], P]
+    body: Callable[[S, P, Trace | None], Awaitable[ProbeResult]]
+    mask: Mask
+    plan: P | None
 
-    @functools.wraps(probe)
-    async def masked(spec: S, trace: Trace | None = None, /) -> ProbeResult:
-        mask = _spec_mask(spec).copy()
+    async def __call__(self, trace: Trace | None = None) -> ProbeResult:
+        """One run: the spec's secrets masked in its trace, its detail and its failures."""
+        mask = self.mask.copy()
         shown = MaskedTrace(trace, mask) if trace else None
         entered = _current.set(mask)
         try:
-            result = await probe(spec, shown)
+            plan = self.plan if self.plan is not None else self.make(self.spec)
+            result = await self.body(self.spec, plan, shown)
         except Exception as err:  # a broken probe is a failed run; CancelledError passes
-            result = _crashed(spec, err, mask, shown)
+            result = _crashed(self.spec, err, mask, shown)
         finally:
             _current.reset(entered)
         result.detail = mask(result.detail)
         return result
 
-    return masked
+
+def prepare(
+    spec: S,
+    make: Callable[[S], P],
+    body: Callable[[S, P, Trace | None], Awaitable[ProbeResult]],
+) -> PreparedProbe[S, P]:
+    """`body` bound to `spec`, with `make(spec)` and the spec's mask worked out now."""
+    try:
+        plan: P | None = make(spec)
+    except Exception:  # the run makes it again and fails as a run does
+        plan = None
+    return PreparedProbe(spec, make, body, Mask(secrets_of(spec)), plan)
+
+
+def no_plan(spec: object) -> None:
+    """The plan of a kind that has nothing to prepare."""
+    return
 
 
 def _crashed(spec: Any, err: Exception, mask: Mask, trace: Trace | None) -> ProbeResult:

@@ -6,8 +6,8 @@ import contextlib
 import time
 from collections.abc import Iterator
 
-from exporter.probes import ProbeResult, StepResult, Trace
 from exporter.probes._mask import excerpt
+from exporter.probes.result import ProbeResult, StepResult, Trace
 
 
 class Run:

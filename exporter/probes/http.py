@@ -5,6 +5,7 @@ result = await probe(HTTPSpec.model_validate({"url": "https://api.example.com/he
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import dataclass
@@ -17,9 +18,7 @@ from exporter.conventions import (
     REASON_UNEXPECTED_STATUS,
 )
 from exporter.jsonpath import compile_path
-from exporter.probes import ProbeResult, Trace
 from exporter.probes._body import check_body
-from exporter.probes._cache import PerSpec
 from exporter.probes._fetch import (
     Connector,
     Failure,
@@ -31,7 +30,9 @@ from exporter.probes._fetch import (
     seen,
 )
 from exporter.probes._http_client import Request, Response
-from exporter.probes._mask import masking
+from exporter.probes._mask import PreparedProbe
+from exporter.probes._mask import prepare as prepare_with
+from exporter.probes.result import ProbeResult, Trace
 
 Checks = tuple[tuple[BodyCheck, tuple[str | int, ...]], ...]
 
@@ -46,18 +47,25 @@ class _Plan:
     connector: Connector
 
 
-@masking
+def prepare(spec: HTTPSpec) -> PreparedProbe[HTTPSpec, _Plan]:
+    """The probe of `spec`, its request, TLS context and checks prepared for every run."""
+    return prepare_with(spec, _make_plan, _run)
+
+
 async def probe(spec: HTTPSpec, trace: Trace | None = None) -> ProbeResult:
-    """Run one HTTP check of `spec`; trouble with the target comes back as a failed result."""
+    """Run one HTTP check of `spec`, prepared for this run alone."""
+    return await prepare(spec)(trace)
+
+
+async def _run(spec: HTTPSpec, plan: _Plan, trace: Trace | None) -> ProbeResult:
+    """Trouble with the target comes back as a failed result."""
     if trace:
         trace.add(f"probing {spec.method} {spec.url}")
     started = time.perf_counter()
     response: Response | None = None
     try:
-        plan = _plan_for(spec)
-        begun = time.perf_counter()  # after a first run's preparation, which is not the target's
         response = await follow(spec, plan.first, plan.data, plan.connector, trace)
-        result = judge(spec, plan.checks, response, time.perf_counter() - begun, trace)
+        result = judge(spec, plan.checks, response, time.perf_counter() - started, trace)
     except Failure as failure:
         result = ProbeResult.failed(failure.reason, str(failure), http_status_code=failure.status)
     except Exception as err:  # a surprise still ends as a result; CancelledError passes
@@ -70,7 +78,7 @@ async def probe(spec: HTTPSpec, trace: Trace | None = None) -> ProbeResult:
     return result
 
 
-# Preparing a spec: request bytes, TLS context, compiled checks.
+# Preparing a spec, once per compiled target: request bytes, TLS context, compiled checks.
 
 
 def _make_plan(spec: HTTPSpec) -> _Plan:
@@ -82,11 +90,9 @@ def _make_plan(spec: HTTPSpec) -> _Plan:
     first = new_request(spec.url, spec.method, headers, body, is_json, spec.tls.server_name)
     plan = _Plan(first, first.encode(), compile_checks(spec), Connector(spec))
     if first.tls:
-        plan.connector.tls.context()
+        with contextlib.suppress(Failure):  # it fails again, in the run, where it is reported
+            plan.connector.tls.context()
     return plan
-
-
-_plan_for = PerSpec(_make_plan)
 
 
 def compile_checks(spec: HTTPSpec) -> Checks:

@@ -10,6 +10,7 @@ result = await probe(OpenAPISpec.model_validate(
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -18,8 +19,6 @@ from typing import Any
 
 from exporter.config.openapi import OpenAPISpec, split_route
 from exporter.conventions import REASON_ERROR, REASON_OPENAPI_UNAVAILABLE, REASON_ROUTE_MISSING
-from exporter.probes import ProbeResult, StepResult, Trace
-from exporter.probes._cache import PerSpec
 from exporter.probes._fetch import (
     Connector,
     Failure,
@@ -31,7 +30,9 @@ from exporter.probes._fetch import (
     seen,
 )
 from exporter.probes._http_client import Header, Request
-from exporter.probes._mask import masking
+from exporter.probes._mask import PreparedProbe
+from exporter.probes._mask import prepare as prepare_with
+from exporter.probes.result import ProbeResult, StepResult, Trace
 
 _PARAMETER = re.compile(r"\{[^}/]*\}")
 
@@ -44,15 +45,23 @@ class _Plan:
     routes: tuple[tuple[str, str, str], ...]  # (route as configured, method key, path shape)
 
 
-@masking
+def prepare(spec: OpenAPISpec) -> PreparedProbe[OpenAPISpec, _Plan]:
+    """The probe of `spec`, its request, TLS context and route shapes prepared for every run."""
+    return prepare_with(spec, _make_plan, _run)
+
+
 async def probe(spec: OpenAPISpec, trace: Trace | None = None) -> ProbeResult:
-    """Fetch the document and look up every route; each route is a step, present or not."""
+    """Fetch the document and look up every route, prepared for this run alone."""
+    return await prepare(spec)(trace)
+
+
+async def _run(spec: OpenAPISpec, plan: _Plan, trace: Trace | None) -> ProbeResult:
+    """Each route is a step, present or not."""
     if trace:
         trace.add(f"fetching the OpenAPI document {spec.url}")
     started = time.perf_counter()
     response = None
     try:
-        plan = _plan_for(spec)
         response = await follow(spec, plan.request, plan.data, plan.connector, trace)
         status = response.status
         if not 200 <= status < 300:
@@ -84,11 +93,9 @@ def _make_plan(spec: OpenAPISpec) -> _Plan:
         routes.append((route, method.lower(), _shape(path)))
     plan = _Plan(request, request.encode(), Connector(spec), tuple(routes))
     if request.tls:
-        plan.connector.tls.context()
+        with contextlib.suppress(Failure):  # it fails again, in the run, where it is reported
+            plan.connector.tls.context()
     return plan
-
-
-_plan_for = PerSpec(_make_plan)
 
 
 def _shape(path: str) -> str:

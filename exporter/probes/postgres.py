@@ -35,10 +35,12 @@ from exporter.conventions import (
     REASON_TLS_ERROR,
     REASON_UNEXPECTED_RESULT,
 )
-from exporter.probes import ProbeResult, Trace, remaining_budget
-from exporter.probes._mask import masking
+from exporter.probes._mask import PreparedProbe, no_plan
+from exporter.probes._mask import prepare as prepare_with
 from exporter.probes._run import Failure, Run, ms, short
 from exporter.probes._tls import client_context
+from exporter.probes.budget import remaining_budget
+from exporter.probes.result import ProbeResult, Trace
 
 APPLICATION_NAME = "business_exporter"  # what pg_stat_activity shows for the probe's sessions
 DEFAULT_BUDGET = 10.0  # seconds, for a run whose caller set no budget: a target's default timeout
@@ -76,9 +78,17 @@ class _Session:
             self.connection.terminate()
 
 
-@masking
+def prepare(spec: PostgresSpec) -> PreparedProbe[PostgresSpec, None]:
+    """The probe of `spec`: it connects anew each run, so there is nothing more to prepare."""
+    return prepare_with(spec, no_plan, _probe)
+
+
 async def probe(spec: PostgresSpec, trace: Trace | None = None) -> ProbeResult:
     """Log in, run the query and the configured checks; trouble comes back as a failed result."""
+    return await prepare(spec)(trace)
+
+
+async def _probe(spec: PostgresSpec, _plan: None, trace: Trace | None) -> ProbeResult:
     session = _Session(spec, trace)
     tls = " over TLS" if spec.tls is not None else ""
     session.run.note(f"connecting to {_where(spec)}{_database(spec)} as {spec.user}{tls}")

@@ -33,15 +33,24 @@ from exporter.conventions import (
     REASON_TLS_ERROR,
     REASON_UNEXPECTED_RESULT,
 )
-from exporter.probes import ProbeResult, Trace
-from exporter.probes._mask import masking
+from exporter.probes._mask import PreparedProbe, no_plan
+from exporter.probes._mask import prepare as prepare_with
 from exporter.probes._run import Failure, Run, ms
 from exporter.probes._tls import client_context
+from exporter.probes.result import ProbeResult, Trace
 
 
-@masking
+def prepare(spec: RedisSpec) -> PreparedProbe[RedisSpec, None]:
+    """The probe of `spec`: it connects anew each run, so there is nothing more to prepare."""
+    return prepare_with(spec, no_plan, _probe)
+
+
 async def probe(spec: RedisSpec, trace: Trace | None = None) -> ProbeResult:
     """PING, and the round trip when configured; trouble comes back as a failed result."""
+    return await prepare(spec)(trace)
+
+
+async def _probe(spec: RedisSpec, _plan: None, trace: Trace | None) -> ProbeResult:
     run = Run(trace, spec.step_names())
     connection = _connection(spec)
     tls = " over TLS" if spec.tls is not None else ""

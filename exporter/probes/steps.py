@@ -28,8 +28,6 @@ from exporter.config import SecretSource, reveal
 from exporter.config.steps import VARIABLE, Capture, Step, StepsSpec
 from exporter.conventions import REASON_CAPTURE_FAILED, REASON_ERROR
 from exporter.jsonpath import MISSING, compile_path, lookup
-from exporter.probes import ProbeResult, Seen, StepResult, Trace
-from exporter.probes._cache import PerSpec
 from exporter.probes._cookies import CookieJar
 from exporter.probes._fetch import (
     Connector,
@@ -42,8 +40,10 @@ from exporter.probes._fetch import (
     seen,
 )
 from exporter.probes._http_client import Header, Request, Response
-from exporter.probes._mask import current_mask, masking
+from exporter.probes._mask import PreparedProbe, current_mask
+from exporter.probes._mask import prepare as prepare_with
 from exporter.probes.http import Checks, compile_checks, judge
+from exporter.probes.result import ProbeResult, Seen, StepResult, Trace
 
 Path = tuple[str | int, ...]
 
@@ -64,11 +64,20 @@ class _Plan:
     secret: frozenset[str]  # the variables read from env or a file
 
 
-@masking
+def prepare(spec: StepsSpec) -> PreparedProbe[StepsSpec, _Plan]:
+    """The flow of `spec`, each step's headers, checks, captures and TLS prepared for every run."""
+    return prepare_with(spec, _make_plan, _run)
+
+
 async def probe(spec: StepsSpec, trace: Trace | None = None) -> ProbeResult:
-    """Run the steps in order until one fails; every configured step is in `steps`."""
+    """Run the steps in order until one fails, prepared for this run alone."""
+    return await prepare(spec)(trace)
+
+
+async def _run(spec: StepsSpec, plan: _Plan, trace: Trace | None) -> ProbeResult:
+    """Every configured step is in `steps`."""
     started = time.perf_counter()
-    flow = _Flow(_plan_for(spec), trace)
+    flow = _Flow(plan, trace)
     verdict = await flow.run()
     if flow.trace:
         text = "success" if verdict.success else f"failure ({verdict.reason}): {verdict.detail}"
@@ -77,7 +86,7 @@ async def probe(spec: StepsSpec, trace: Trace | None = None) -> ProbeResult:
     return verdict
 
 
-# Preparing a spec, once per spec object.
+# Preparing a spec, once per compiled target.
 
 
 def _make_plan(spec: StepsSpec) -> _Plan:
@@ -98,9 +107,6 @@ def _step_plan(step: Step) -> _StepPlan:
         with contextlib.suppress(Failure):  # it fails again, in its step, when it is needed
             plan.connector.tls.context()
     return plan
-
-
-_plan_for = PerSpec(_make_plan)
 
 
 class _HeldTrace(Trace):

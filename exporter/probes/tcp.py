@@ -11,20 +11,28 @@ import contextlib
 import time
 
 from exporter.config.tcp import TCPSpec
-from exporter.probes import ProbeResult, Trace
-from exporter.probes._cache import PerSpec
 from exporter.probes._fetch import Failure, TLSContext, classify, connect, handshake, ms
 from exporter.probes._http_client import Connection
-from exporter.probes._mask import masking
+from exporter.probes._mask import PreparedProbe
+from exporter.probes._mask import prepare as prepare_with
+from exporter.probes.result import ProbeResult, Trace
 
 
-@masking
+def prepare(spec: TCPSpec) -> PreparedProbe[TCPSpec, TLSContext | None]:
+    """The probe of `spec`, its TLS context loaded for every run."""
+    return prepare_with(spec, _make_tls, _run)
+
+
 async def probe(spec: TCPSpec, trace: Trace | None = None) -> ProbeResult:
-    """Connect, maybe shake hands, and hang up; trouble comes back as a failed result."""
+    """Connect, maybe shake hands, and hang up, prepared for this run alone."""
+    return await prepare(spec)(trace)
+
+
+async def _run(spec: TCPSpec, tls: TLSContext | None, trace: Trace | None) -> ProbeResult:
+    """Trouble comes back as a failed result."""
     started = time.perf_counter()
     connection: Connection | None = None
     try:
-        tls = _tls_for(spec)
         connection = await connect(spec.host, spec.port, trace)
         if tls is not None:
             server_name = tls.settings.server_name or spec.host
@@ -51,6 +59,3 @@ def _make_tls(spec: TCPSpec) -> TLSContext | None:
     with contextlib.suppress(Failure):  # loaded now, outside a run; a failure recurs in the run
         tls.context()
     return tls
-
-
-_tls_for = PerSpec(_make_tls)

@@ -24,6 +24,7 @@ from exporter.generate.certificates import (
     rule_labels,
 )
 from exporter.generate.series import TEST_INSTANCE
+from exporter.plan import compile_plan
 from exporter.runtime import Runtime
 from exporter.scheduler import run_once
 from exporter.state import TargetState
@@ -132,7 +133,7 @@ async def test_a_certificate_that_expires_in_three_days_fires_the_alert_and_one_
 async def _exposed_expiries(cfg: Config) -> dict[str, tuple[dict[str, str], float]]:
     """Each target's expiry series as /metrics shows it after one run: (labels, value)."""
     runtime = Runtime(cfg, None)
-    runtime.scheduler.states = {t.name: TargetState(t) for t in cfg.targets}
+    runtime.scheduler.states = {t.name: TargetState(compile_plan(t)) for t in cfg.targets}
     for state in runtime.scheduler.states.values():
         result, duration = await run_once(state.target)
         assert result.success, result.detail

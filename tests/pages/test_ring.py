@@ -5,6 +5,7 @@ from __future__ import annotations
 import tracemalloc
 
 from exporter.config import parse_config
+from exporter.plan import compile_plan
 from exporter.probes import ProbeResult
 from exporter.state import HISTORY_RUNS, RunRing, TargetState
 
@@ -68,7 +69,7 @@ def test_a_thousand_full_rings_take_well_under_half_a_megabyte() -> None:
 
 def test_a_target_state_records_each_run_and_keeps_its_last_failure() -> None:
     (target,) = parse_config(TARGET).targets
-    state = TargetState(target)
+    state = TargetState(compile_plan(target))
     failure = ProbeResult.failed("unexpected_status", "status 500, expected 2xx")
     state.record(failure, 0.01, 1_800_000_000.0)
     state.record(ProbeResult.ok(), 0.01, 1_800_000_001.0)

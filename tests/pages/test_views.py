@@ -9,6 +9,7 @@ from exporter.pages.alertmanager import NOT_CONFIGURED
 from exporter.pages.oncall import oncall_view
 from exporter.pages.revenue import at_risk
 from exporter.pages.status import BUCKETS, tenant_status
+from exporter.plan import compile_plan
 from exporter.probes import ProbeResult
 from exporter.runtime import Runtime
 from exporter.state import TargetState
@@ -23,7 +24,9 @@ def runtime_of(tmp_path: Path, targets: str) -> Runtime:
         "targets:\n" + targets
     )
     runtime = Runtime(load_config(path), path)
-    runtime.scheduler.states = {t.name: TargetState(t) for t in runtime.config.targets}
+    runtime.scheduler.states = {
+        t.name: TargetState(compile_plan(t)) for t in runtime.config.targets
+    }
     return runtime
 
 

@@ -31,6 +31,7 @@ from exporter.conventions import (
     RESULT_SUCCESS,
 )
 from exporter.demo.app import DEMO_PASSWORD
+from exporter.plan import compile_plan
 from exporter.probes import ProbeResult, Trace
 from exporter.probes.steps import probe
 from exporter.scheduler import run_once
@@ -158,7 +159,7 @@ async def test_every_configured_step_keeps_its_series_when_the_flow_stops_early(
     target = zebra_target(demo)
     assert target.steps is not None
     demo.faults.drop("auth")
-    state = TargetState(target)
+    state = TargetState(compile_plan(target))
     state.record(await probe(target.steps), 0.01, 1.0)
     series = {
         sample.labels["step"]: sample.value
