@@ -45,17 +45,23 @@ def first_due(name: str, interval: float, now: float) -> float:
 
 
 async def run_once(
-    plan: TargetPlan | Target, trace: Trace | None = None
+    plan: TargetPlan | Target,
+    trace: Trace | None = None,
+    *,
+    loop: asyncio.AbstractEventLoop | None = None,
 ) -> tuple[ProbeResult, float]:
     """Run one probe under the target's timeout. Never raises, except on cancellation.
 
-    A Target (the CLI's `probe`, tests) is compiled for this run alone.
+    A Target (the CLI's `probe`, tests) is compiled for this run alone. `loop`, the running
+    loop if the caller has it at hand, spares asking for it.
     """
     if isinstance(plan, Target):
         plan = compile_plan(plan)
+    if loop is None:
+        loop = asyncio.get_running_loop()
     started = time.perf_counter()
     try:
-        async with asyncio.timeout(plan.timeout):
+        async with asyncio.timeout_at(loop.time() + plan.timeout):
             with time_budget(plan.timeout):
                 result = await plan.probe(trace)
     except TimeoutError:
@@ -106,6 +112,16 @@ class Scheduler:
         self._ties = itertools.count()  # heap entries with equal slots never compare states
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = math.inf
+        # The loop it runs on, asked once: on Python 3.11 each asyncio.get_running_loop() is a
+        # getpid() system call, and a run asked for it ten times (strace: 9.5 getpid a run).
+        self._bound: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        loop = self._bound
+        if loop is None:  # stop() unbinds it, so a scheduler may run again on another loop
+            loop = self._bound = asyncio.get_running_loop()
+        return loop
 
     def apply(self, config: Config) -> None:
         """Schedule, reschedule or drop targets to match `config`. Must run on the loop.
@@ -122,7 +138,7 @@ class Scheduler:
         for name in [n for n in self.states if n not in wanted]:
             self._cancel_run(name)
             del self.states[name]
-        now = asyncio.get_running_loop().time()
+        now = self._loop.time()
         for name, plan in wanted.items():
             old = self.states.get(name)
             if old is not None and old.plan is plan:
@@ -149,6 +165,7 @@ class Scheduler:
             run.cancel()
         await asyncio.gather(*runs, return_exceptions=True)
         self._runs.clear()
+        self._bound = None
 
     async def run_now(
         self, plan: TargetPlan, trace: Trace | None = None
@@ -196,12 +213,12 @@ class Scheduler:
     def _arm(self, when: float) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        self._timer = asyncio.get_running_loop().call_at(when, self._wake)
+        self._timer = self._loop.call_at(when, self._wake)
         self._timer_at = when
 
     def _wake(self) -> None:
         self._timer, self._timer_at = None, math.inf
-        now = asyncio.get_running_loop().time()
+        now = self._loop.time()
         while self._due and self._due[0][0] <= now + CLOCK_SLACK:
             due, _, state, target = heapq.heappop(self._due)
             if not self._current(state, target):
@@ -215,11 +232,11 @@ class Scheduler:
 
     def _start(self, due: float, state: TargetState, target: TargetPlan) -> None:
         self.in_flight += 1
-        run = asyncio.get_running_loop().create_task(self._run(due, state, target))
+        run = self._loop.create_task(self._run(due, state, target))
         self._runs[target.name] = run
 
     def _start_waiting(self) -> None:
-        now = asyncio.get_running_loop().time()
+        now = self._loop.time()
         while self.in_flight < self.max_concurrency:
             if self._on_demand and (
                 not self._waiting or self._on_demand[0][0] <= self._waiting[0][0]
@@ -246,16 +263,16 @@ class Scheduler:
             run.cancel()
 
     async def _run(self, due: float, state: TargetState, target: TargetPlan) -> None:
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         self.lag.observe(max(0.0, loop.time() - due))
         try:
-            result, duration = await run_once(target)
+            result, duration = await run_once(target, loop=loop)
             if self._current(state, target) and state.record(result, duration, time.time()):
                 _log_transition(state, result)
         finally:
             # The next slot is set here whatever happened, so a target's schedule never dies;
             # a cancelled run's target was dropped or changed, and its new entry is already in.
-            if self._runs.get(target.name) is asyncio.current_task():
+            if self._runs.get(target.name) is asyncio.current_task(loop):
                 del self._runs[target.name]
             if self.running and self._current(state, target):
                 self._push(self._next_due(due, target.interval, loop.time()), state, target)
