@@ -88,7 +88,8 @@ def _run(path: Path, fast: bool) -> int:
         runtime = Runtime(config, path, adjust=for_the_demo)
         with (
             serving(demo_api, api, "the demo API"),
-            serving(create_app(runtime), exporter, "the exporter"),
+            # Loopback only, as everything here: POST /-/reload reloads the config file.
+            serving(create_app(runtime, enable_lifecycle=True), exporter, "the exporter"),
         ):
             print(_instructions(path, config, api, exporter, fast), flush=True)
             print("\n".join([databases.instructions(), *notes]) + "\n", flush=True)
