@@ -93,7 +93,8 @@ def _run(path: Path, fast: bool) -> int:
         ):
             print(_instructions(path, config, api, exporter, fast), flush=True)
             print("\n".join([databases.instructions(), *notes]) + "\n", flush=True)
-            with demo_stack(config, f"{exporter[0]}:{exporter[1]}") as (lines, stack):
+            app = f"{api[0]}:{api[1]}"  # its /metrics: the in-app integration's
+            with demo_stack(config, f"{exporter[0]}:{exporter[1]}", (app,)) as (lines, stack):
                 faults = demo_faults(api, demo_api.state.faults, databases)
                 now = datetime.now(UTC)
                 if stack is not None:
