@@ -11,13 +11,20 @@ person tries them, each from a quiet system (no target failing, no alert firing)
 Alertmanager may still hold a group from the previous one, as it would for that person.
 
 For each scenario: the fault; the seconds until the awaited notification (the alert and the
-receivers a person waits for) against its floor, the sum of the waits on the way when the
-group is new (interval x failure_threshold + scrape + evaluation + for + group_wait), and its
-worst case as the banner states it; then the fix, once the window of every expected alert and
-escalation has passed (or, for `fix_early`, as soon as the awaited notification arrives); then
-a watch for what still comes. A notification counts as wrong when it fires after the fix, names
-a target or service the fault did not break, is an alert whose text is untrue of this fault
-(the scenario lists them, from issue 14), or reaches receivers the cause must not reach.
+receivers a person waits for) against its floor, the soonest it can come when its group is new
+(the fault just before a run, failure_threshold - 1 more intervals, the timeout of a check that
+hangs, `for`, group_wait, Prometheus reading it at once), and its worst case as the banner
+states it; then the fix, once the window of every expected alert and escalation has passed (or,
+for `fix_early`, as soon as the awaited notification arrives), never where an escalation may
+fall due before the fix can be seen (a run of the broken target, a scrape, an evaluation): true
+when it fires, it would still arrive after the fix; then a watch for what still
+comes, until every broken target passes again, its alerts resolve at every route, and what
+depends on it may page again (the quiet after its cause's fix, generate/symptoms.py). A
+notification counts as wrong when it fires after the fix, names a target or service the fault
+did not break, is an alert whose text is untrue of this fault (the scenario lists them, from
+issue 14), or reaches receivers the cause must not reach. One after the fix whose alert fired
+in Prometheus before the fix could be seen is counted apart, as in flight at the fix: true of
+what Prometheus knew, delivered after it (a group_wait, a group_interval).
 Asserts nothing: a measurement, not a test.
 """
 
@@ -35,10 +42,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from exporter.config import Config, Target, load_config
+from exporter.config import Config, load_config
 from exporter.demo import backends
 from exporter.demo.app import DEMO_PASSWORD, create_demo_app
-from exporter.demo.expect import Expected, expected_alerts
+from exporter.demo.expect import Expected, Failure, expected_alerts, quiet_after
 from exporter.demo.fast import DEMO_INTERVAL, FAST_FACTOR, speed_up
 from exporter.demo.notifications import Notification, describe, new_notifications, notifications
 from exporter.demo.ports import Address
@@ -47,6 +54,7 @@ from exporter.demo.run import API, REFERENCE, TIMING, serving
 from exporter.demo.scenarios import Fault, demo_faults
 from exporter.demo.sink import WebhookSink
 from exporter.demo.stack import Stack, StackOptions, free_port, started_stack, wait_until
+from exporter.generate.standins import stand_ins
 from exporter.runtime import Runtime
 from exporter.server import create_app
 
@@ -84,10 +92,11 @@ def _level_zero(labels: Labels) -> bool:
 
 
 SCENARIOS = (
+    # The Zebra login flow fails too, a symptom of auth: on-call hears of the cause.
     Scenario(
         "login_500",
         "login_500",
-        lambda labels, to: labels["alertname"] == "ZebraAdminFailure" and to == ZEBRA,
+        lambda labels, to: labels["alertname"] == "AuthSystemFailure" and to == ONCALL,
         LOGIN_UNTRUE,
     ),
     Scenario(
@@ -124,6 +133,31 @@ SCENARIOS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """When a fault was undone, and how long until a run, a scrape and an evaluation see it."""
+
+    monotonic: float
+    wall: float  # time.time(), to compare with the alerts' startsAt
+    seen: float
+
+    def fired_after(self, n: Notification) -> float:
+        """Seconds from the fix to the moment the notified alert fired in Prometheus."""
+        return _epoch(n.starts_at) - self.wall
+
+    def in_flight(self, n: Notification) -> bool:
+        """Fired before the fix could be seen, the notification on its way: true of what
+        Prometheus knew, and nothing could have known better."""
+        return self.fired_after(n) <= self.seen
+
+
+def _epoch(rfc3339: str) -> float:
+    """Alertmanager's startsAt ("2026-12-06T07:33:01.123456789Z") as time.time() counts."""
+    whole, _, fraction = rfc3339.rstrip("Z").partition(".")
+    stamp = datetime.fromisoformat(whole).replace(tzinfo=UTC).timestamp()
+    return stamp + float(f"0.{fraction or 0}")
+
+
 @dataclass
 class Outcome:
     scenario: str
@@ -134,6 +168,8 @@ class Outcome:
     seconds: float | None = None
     expected: int = 0  # firing notifications that were true
     wrong: list[str] = field(default_factory=list)
+    # True of what Prometheus knew, fired before the fix could be seen, delivered after it.
+    in_flight: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +200,8 @@ def main() -> int:
                 print(f"run {run} {_row(outcome)}", flush=True)
                 for line in outcome.wrong:
                     print(f"    wrong: {line}", flush=True)
+                for line in outcome.in_flight:
+                    print(f"    in flight at the fix: {line}", flush=True)
     _table(outcomes)
     return 0
 
@@ -194,14 +232,14 @@ def _lab(factor: float) -> Iterator[Lab]:
 
 def _run(lab: Lab, scenario: Scenario) -> Outcome:
     fault = lab.faults[scenario.fault]
-    broken = fault.broken(lab.config)
+    broken = fault.failures(lab.config)
     alerts = expected_alerts(lab.config, broken, TIMING, datetime.now(UTC))
     outcome = _expectation(scenario, alerts)
     _wait_quiet(lab)
     start = time.monotonic()
     fault.apply()
     try:
-        window = _window(alerts, outcome.within)
+        window = _window(alerts, outcome.within, _fix_seen(broken))
 
         def awaited(n: Notification) -> bool:
             return n.status == "firing" and scenario.waits_for(n.labels, n.receivers)
@@ -213,14 +251,18 @@ def _run(lab: Lab, scenario: Scenario) -> Outcome:
             _pause(lab, start + window - time.monotonic())
     finally:
         fault.undo()
-    fixed = time.monotonic()
-    _pause(lab, _after_fix(broken, alerts))
+    fixed = Fix(time.monotonic(), time.time(), _fix_seen(broken))
+    _pause(lab, _after_fix(lab.config, broken, alerts))
     seen = [n for n in new_notifications(lab.sink.records) if n.monotonic > start]
     firing = [n for n in seen if n.status == "firing"]
-    outcome.wrong = [
-        f"{describe(n)}  ({why})" for n in firing if (why := _wrong(n, scenario, broken, fixed))
+    verdicts = [(n, _wrong(n, scenario, broken, fixed)) for n in firing]
+    outcome.wrong = [f"{describe(n)}  ({why})" for n, why in verdicts if why]
+    outcome.in_flight = [
+        f"{describe(n)}  (fired {fixed.fired_after(n):+.0f} s from the fix)"
+        for n, why in verdicts
+        if not why and n.monotonic > fixed.monotonic
     ]
-    outcome.expected = len(firing) - len(outcome.wrong)
+    outcome.expected = len(firing) - len(outcome.wrong) - len(outcome.in_flight)
     return outcome
 
 
@@ -261,29 +303,71 @@ def _pause(lab: Lab, seconds: float) -> None:
     lab.sink.matching_within(lambda post: False, max(0.0, seconds))
 
 
-def _window(alerts: list[Expected], awaited: float) -> float:
+def _window(alerts: list[Expected], awaited: float, seen: float) -> float:
     """Long enough for the expected alerts and escalations to reach their routes, up to
-    WINDOW_CAP; never shorter than the awaited notification's worst case."""
+    WINDOW_CAP; never shorter than the awaited notification's worst case. Never where an
+    escalation may fall due before the fix can be seen (`seen` after it): true when it fires,
+    it would still arrive after the fix. The fix then comes before that escalation can fall due,
+    or, when that is too soon for the awaited notification, once it has arrived."""
     every = max(a.within(r) for a in alerts for r in a.routes)
-    return max(awaited, min(every, WINDOW_CAP)) + MARGIN
+    planned = max(awaited, min(every, WINDOW_CAP)) + MARGIN
+    due = [
+        (a.earliest - seen, max(a.within(r) for r in a.routes) + MARGIN)
+        for a in alerts
+        if a.level > 0 and a.routes and a.notifies
+    ]
+    free = [
+        moment
+        for moment in (planned, *(edge for span in due for edge in span))
+        if moment >= awaited + MARGIN and not any(start < moment < end for start, end in due)
+    ]
+    before = [moment for moment in free if moment <= planned]
+    return max(before) if before else min(free)
 
 
-def _after_fix(broken: list[Target], alerts: list[Expected]) -> float:
-    """Until the broken targets pass again and their alerts resolve at every route."""
-    recovery = max(t.success_threshold * t.interval + t.timeout for t in broken)
+def _fix_seen(broken: list[Failure]) -> float:
+    """The longest a fix takes to reach Prometheus: a broken target's next run (an interval,
+    its timeout), a scrape and an evaluation."""
+    slowest = max(f.target.interval + f.target.timeout for f in broken)
+    return slowest + TIMING.scrape + TIMING.evaluation
+
+
+def _after_fix(config: Config, broken: list[Failure], alerts: list[Expected]) -> float:
+    """Until the broken targets pass again and their alerts resolve at every route, until
+    what depends on them is no longer quiet as their symptom, and until the alerts an outage
+    or a whole-of alert stood for are no longer quiet under it (generate/standins.py)."""
+    recovery = max(t.success_threshold * t.interval + t.timeout for t in (f.target for f in broken))
+    seen = recovery + TIMING.scrape + TIMING.evaluation
     slowest = max(r.group_interval for a in alerts for r in a.routes)
-    return recovery + TIMING.scrape + TIMING.evaluation + slowest + MARGIN
+    quiet = quiet_after(config, broken, TIMING)
+    fired = {a.alertname for a in alerts}
+    definitions = {f.target.alert for f in broken if f.target.alert in config.alerts}
+    under = [
+        stand_in.seconds
+        for name in definitions
+        if config.alerts[name].covers is None
+        for stand_in in stand_ins(config, name)
+        if stand_in.alertname in fired
+    ]
+    return (
+        max(
+            seen + slowest,
+            quiet.seconds + TIMING.evaluation if quiet else 0.0,
+            seen + max(under, default=0.0),
+        )
+        + MARGIN
+    )
 
 
-def _wrong(n: Notification, scenario: Scenario, broken: list[Target], fixed: float) -> str:
-    if n.monotonic > fixed:
+def _wrong(n: Notification, scenario: Scenario, broken: list[Failure], fixed: Fix) -> str:
+    if n.monotonic > fixed.monotonic and not fixed.in_flight(n):
         level = n.escalation_level
         what = f"escalation level {level}" if level else "level 0"
-        return f"{what}, {n.monotonic - fixed:.0f} s after the fix"
+        return f"{what}, fired {fixed.fired_after(n):.0f} s after the fix, when it could be seen"
     probe, service = n.labels.get("probe"), n.labels.get("service")
-    if probe and probe not in {t.name for t in broken}:
+    if probe and probe not in {f.target.name for f in broken}:
         return f"{probe} was not broken"
-    if not probe and service and service not in {t.service for t in broken}:
+    if not probe and service and service not in {f.target.service for f in broken}:
         return f"service {service} was not broken"
     if n.alertname in scenario.untrue:
         return scenario.untrue[n.alertname]
@@ -308,24 +392,31 @@ def _row(o: Outcome) -> str:
     elif o.seconds is None:
         seconds = "not notified"
     else:
-        seconds = f"{o.seconds:5.1f} s (floor {o.floor:g} s, ratio {o.seconds / o.floor:.2f}, "
+        seconds = f"{o.seconds:5.1f} s (floor {o.floor:g} s, ratio {_ratio(o)}, "
         seconds += f"worst case {o.within:g} s)"
-    return f"{o.scenario}: {o.awaited}: {seconds}; true {o.expected}, wrong {len(o.wrong)}"
+    counts = f"true {o.expected}, wrong {len(o.wrong)}, in flight {len(o.in_flight)}"
+    return f"{o.scenario}: {o.awaited}: {seconds}; {counts}"
+
+
+def _ratio(o: Outcome) -> str:
+    """Seconds over floor; none for a floor of 0 (a run at the fault can find it at once)."""
+    return f"{o.seconds / o.floor:.2f}" if o.seconds is not None and o.floor > 0 else "-"
 
 
 def _table(outcomes: list[Outcome]) -> None:
     print(
         f"\n{'scenario':<22} {'seconds':>7} {'floor':>5} {'ratio':>5} {'worst':>5} "
-        f"{'true':>4} {'wrong':>5}  awaited"
+        f"{'true':>4} {'wrong':>5} {'flight':>6}  awaited"
     )
     for o in outcomes:
         seconds = "held" if o.held else "-" if o.seconds is None else f"{o.seconds:.1f}"
-        ratio = f"{o.seconds / o.floor:.2f}" if o.seconds is not None and not o.held else "-"
+        ratio = _ratio(o) if not o.held else "-"
         print(
             f"{o.scenario:<22} {seconds:>7} {o.floor:>5g} {ratio:>5} {o.within:>5g} "
-            f"{o.expected:>4} {len(o.wrong):>5}  {o.awaited}"
+            f"{o.expected:>4} {len(o.wrong):>5} {len(o.in_flight):>6}  {o.awaited}"
         )
     print(f"\nwrong notifications: {sum(len(o.wrong) for o in outcomes)} (goal 0)")
+    print(f"in flight at a fix: {sum(len(o.in_flight) for o in outcomes)}")
 
 
 if __name__ == "__main__":

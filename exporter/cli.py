@@ -212,6 +212,13 @@ def _bundle_options(parser: argparse.ArgumentParser) -> None:
         help=f"HOST:PORT to scrape, once per replica (default {defaults.exporters[0]})",
     )
     parser.add_argument(
+        "--app",
+        action="append",
+        metavar="HOST:PORT",
+        help="an instance of the application serving the in-app integration's /metrics, to "
+        "scrape for the app rules (repeat per instance; default: none)",
+    )
+    parser.add_argument(
         "--alertmanager", default=defaults.alertmanager, help="HOST:PORT (default %(default)s)"
     )
     for flag, default in (
@@ -442,6 +449,7 @@ def _generate(args: argparse.Namespace) -> int:
         args.alertmanager,
         args.scrape_interval,
         args.evaluation_interval,
+        apps=tuple(args.app or ()),
     )
     grafana = GrafanaOptions(args.prometheus_url, args.grafana_dashboards_path)
     options = BundleOptions(prometheus, grafana, args.notify_to or "")

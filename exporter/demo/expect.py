@@ -1,31 +1,67 @@
 """What a set of failing targets fires, whom Alertmanager tells, and how soon: from the config,
 the rules generated from it and its generated routing tree, never from a list kept by hand.
 
-Each failing target fires its alert definition's rules (level 0 at once, each escalation level
-after its `for`); each service whose probes of one tenant all fail fires the outage alert. The
-generated inhibit rules then mute what they mute, and each alert walks the generated routing
-tree as Alertmanager walks it, to routes with their effective timings and time intervals.
+Each failing target fails for a reason (conventions.REASON_OUTCOMES): a violation fires its
+alert definition's rules, a check that could not run fires them too unless the definition fires
+on violations only, which raises BusinessCannotVerify instead (after its hold). Level 0 fires at
+once, each escalation level after its `for`. A service whose probes of one tenant all fail fires
+the outage alert; a whole-of definition (`covers`) fires for a tenant once its quorum of the
+covered targets fails. A maintenance window covering an alert's tenant and service keeps it
+quiet. The generated inhibit rules then mute what they mute (dependencies, outages, whole-of
+alerts, emergencies), and each alert walks the generated routing tree as Alertmanager walks it,
+to routes with their effective timings and time intervals.
 
+    failing = [Failure(target, "unexpected_status") for target in broken]
     for alert in expected_alerts(config, failing, Timing(scrape=5, evaluation=5), now):
         print(alert.labels["alertname"], [r.receiver for r in alert.routes])
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from exporter import conventions as c
-from exporter.config import Config, Target, parse_duration
+from exporter.config import Alert, Config, Target, parse_duration
+from exporter.config.alerting import TimeInterval
 from exporter.demo import timeintervals
 from exporter.generate.alertmanager import alertmanager_config
-from exporter.generate.alerts import definition_rules
+from exporter.generate.alerts import definition_rules, fired_definitions
+from exporter.generate.am_maintenance import interval_name
 from exporter.generate.am_model import AlertmanagerConfig, InhibitRule, Route
+from exporter.generate.definition import members
 from exporter.generate.model import AlertingRule
 from exporter.generate.outage import outage_rule, outages
+from exporter.generate.symptoms import causes, quiet_seconds
 
 Labels = Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A target a fault makes fail, and the failure reason its runs get."""
+
+    target: Target
+    reason: str  # conventions.FAILURE_REASONS
+
+    @property
+    def violation(self) -> bool:
+        """The check ran and found the problem (not: it could not run)."""
+        return c.is_violation(self.reason)
+
+    @property
+    def soonest(self) -> float:
+        """The soonest the target turns failing after the fault: a run right at it, then
+        failure_threshold - 1 more; a run that hangs fails only at its timeout."""
+        hang = self.target.timeout if self.reason == c.REASON_TIMEOUT else 0.0
+        return (self.target.failure_threshold - 1) * self.target.interval + hang
+
+    @property
+    def latest(self) -> float:
+        """The latest: a run starts just before the fault, then failure_threshold runs, the
+        last taking its whole timeout."""
+        return self.target.failure_threshold * self.target.interval + self.target.timeout
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +90,7 @@ class RouteTo:
 
 @dataclass(frozen=True, slots=True)
 class Inhibition:
-    """The alert that mutes another, and whether it surely fires first."""
+    """The alert that mutes another, and whether it surely mutes it before it goes out."""
 
     source: str  # "BusinessServiceOutage service=auth tenant=marketedge"
     # False: the muted alert may reach Alertmanager, and go out, before its source fires.
@@ -66,11 +102,12 @@ class Expected:
     """An alert the failing targets fire, and what becomes of it."""
 
     labels: dict[str, str]
-    after: float  # the rule's `for`: 0, or an escalation level's delay
+    after: float  # the rule's `for`: 0, a hold, or an escalation level's delay
     routes: tuple[RouteTo, ...]
     inhibited: Inhibition | None
-    floor: float  # the waits on the way: thresholds x intervals, scrape, evaluation, for
-    detection: float  # the same, worst case: the last run's timeout added
+    quiet: str | None  # why the rule does not fire at all now (a maintenance window), or None
+    earliest: float  # the soonest it fires in Prometheus after the fault
+    detection: float  # the latest: thresholds x intervals, timeout, scrape, evaluation, `for`
 
     @property
     def alertname(self) -> str:
@@ -80,18 +117,24 @@ class Expected:
     def level(self) -> int:
         return int(self.labels.get(c.LABEL_ESCALATION_LEVEL, "0") or 0)
 
+    @property
+    def notifies(self) -> bool:
+        """It reaches people: it fires, and nothing surely mutes it."""
+        sure = self.inhibited is not None and self.inhibited.from_the_start
+        return self.quiet is None and not sure
+
     def within(self, route: RouteTo) -> float:
         """The most seconds from the fault to a notification at `route`: a new group waits
         group_wait; a group alive from an earlier alert, up to its next group_interval."""
         return self.detection + max(route.group_wait, route.group_interval)
 
     def floor_at(self, route: RouteTo) -> float:
-        """The waits on the way to `route` when its group is new: floor + group_wait."""
-        return self.floor + route.group_wait
+        """The fewest seconds from the fault to a notification at `route`, its group new."""
+        return self.earliest + route.group_wait
 
 
 def expected_alerts(
-    config: Config, failing: Sequence[Target], timing: Timing, now: datetime
+    config: Config, failing: Sequence[Failure], timing: Timing, now: datetime
 ) -> list[Expected]:
     """The alerts `failing` fires in `config`: level 0 first, then escalations, in rule order."""
     am = alertmanager_config(config)
@@ -106,12 +149,35 @@ def expected_alerts(
                 labels=alert.labels,
                 after=alert.after,
                 routes=routes,
-                inhibited=_inhibition(am.inhibit_rules, alert, flushed, fired),
-                floor=alert.floor,
+                inhibited=_inhibition(am.inhibit_rules, alert, flushed, fired, config, now),
+                quiet=_quiet(config, alert.labels, now),
+                earliest=alert.earliest,
                 detection=alert.detection,
             )
         )
     return sorted(expected, key=lambda e: e.level)
+
+
+@dataclass(frozen=True, slots=True)
+class QuietAfter:
+    """The targets whose alerts stay quiet after a fault is undone, as symptoms of a failing
+    target until they can be seen fixed (generate/symptoms.py), and for how long at most."""
+
+    dependents: tuple[str, ...]
+    seconds: float  # from the undo: the cause seen fixed, its last failed sample, then the quiet
+
+
+def quiet_after(config: Config, failing: Sequence[Failure], timing: Timing) -> QuietAfter | None:
+    """What stays quiet after `failing` is fixed, or None when no target depends on them."""
+    broken = {f.target.name for f in failing}
+    longest, dependents = 0.0, []
+    for target in config.targets:
+        found = [d for d in causes(config, target) if d.name in broken]
+        if found:
+            dependents.append(target.name)
+            fixed = max(d.success_threshold * d.interval + d.timeout for d in found)
+            longest = max(longest, fixed + timing.scrape + quiet_seconds([target]))
+    return QuietAfter(tuple(dependents), longest) if dependents else None
 
 
 def routes_of(
@@ -132,36 +198,68 @@ _IDENTITY = (c.LABEL_SERVICE, c.LABEL_TENANT)
 class _Fired:
     labels: dict[str, str]
     after: float
-    floor: float
+    earliest: float
     detection: float
-    earliest: float  # the soonest it can reach Alertmanager: a run right after the fault
 
 
-def _fired(config: Config, failing: Sequence[Target], timing: Timing) -> list[_Fired]:
-    names = {t.name for t in failing}
+def _fired(config: Config, failing: Sequence[Failure], timing: Timing) -> list[_Fired]:
     fired: list[_Fired] = []
-    for target in failing:
-        if target.alert is not None and target.alert in config.alerts:
-            for rule in definition_rules(config, target.alert):
+    for failure in failing:
+        target = failure.target
+        alert = config.alerts.get(target.alert or "")
+        if alert is None or alert.covers is not None:
+            continue
+        for rule in definition_rules(config, target.alert or ""):
+            if _fires_on(alert, rule, failure):
                 labels = _labels(rule, target.static_labels())
-                fired.append(_timed(labels, _for(rule), (target,), timing))
+                fired.append(_timed(labels, _for(rule), [failure], timing))
+    names = {f.target.name: f for f in failing}
     for outage in outages(config):
         if all(t.name in names for t in outage.targets):
-            fired.append(_timed(_labels(outage_rule(outage)), 0.0, outage.targets, timing))
+            down = [names[t.name] for t in outage.targets]
+            fired.append(_timed(_labels(outage_rule(outage)), 0.0, down, timing))
+    for tenant, rules, down in _wholes(config, names):
+        for rule in rules:
+            fired.append(_timed(_labels(rule, {c.LABEL_TENANT: tenant}), _for(rule), down, timing))
     return fired
 
 
+def _fires_on(alert: Alert, rule: AlertingRule, failure: Failure) -> bool:
+    """A definition's rule fires on any failure; one that fires on violations only, on a
+    violation, its BusinessCannotVerify on a check that could not run."""
+    if rule.alert == c.ALERT_CANNOT_VERIFY:
+        return not failure.violation
+    return alert.fires_on != "violation" or failure.violation
+
+
+def _wholes(
+    config: Config, failing: Mapping[str, Failure]
+) -> Iterator[tuple[str, tuple[AlertingRule, ...], list[Failure]]]:
+    """Each whole-of definition and tenant whose quorum of covered targets fails: the tenant,
+    the definition's rules and the failures that count."""
+    for name in fired_definitions(config):
+        alert = config.alerts[name]
+        if alert.covers is None:
+            continue
+        by_tenant: dict[str, list[Target]] = {}
+        for target in members(config, name):
+            by_tenant.setdefault(target.tenant, []).append(target)
+        for tenant, covered in sorted(by_tenant.items()):
+            down = [failing[t.name] for t in covered if t.name in failing]
+            if down and len(down) * 100 >= len(covered) * alert.quorum:
+                yield tenant, definition_rules(config, name), down
+
+
 def _timed(
-    labels: dict[str, str], after: float, targets: Sequence[Target], timing: Timing
+    labels: dict[str, str], after: float, failures: Sequence[Failure], timing: Timing
 ) -> _Fired:
-    """Until the last of `targets` turns failing, then a scrape, an evaluation and `for`."""
-    prometheus = timing.scrape + timing.evaluation + after
+    """Until the last of `failures` turns failing, then (at worst) a scrape and an evaluation,
+    then `for`."""
     return _Fired(
         labels,
         after,
-        floor=max(t.failure_threshold * t.interval for t in targets) + prometheus,
-        detection=max(t.failure_threshold * t.interval + t.timeout for t in targets) + prometheus,
-        earliest=max((t.failure_threshold - 1) * t.interval for t in targets) + after,
+        earliest=max(f.soonest for f in failures) + after,
+        detection=max(f.latest for f in failures) + timing.scrape + timing.evaluation + after,
     )
 
 
@@ -176,9 +274,15 @@ def _for(rule: AlertingRule) -> float:
 
 
 def _inhibition(
-    rules: Sequence[InhibitRule], alert: _Fired, flushed: float, fired: Sequence[_Fired]
+    rules: Sequence[InhibitRule],
+    alert: _Fired,
+    flushed: float,
+    fired: Sequence[_Fired],
+    config: Config,
+    now: datetime,
 ) -> Inhibition | None:
-    """The first alert that an inhibit rule lets mute `alert`, the surest first."""
+    """The alert that an inhibit rule lets mute `alert`, the surest first: one that surely
+    reaches Alertmanager before `alert` is first flushed (`flushed`)."""
     found = []
     for rule in rules:
         if not all(m.matches(alert.labels) for m in rule.target):
@@ -186,13 +290,27 @@ def _inhibition(
         for source in fired:
             if (
                 source is not alert
-                and source.after <= alert.after
+                and _quiet(config, source.labels, now) is None
                 and all(m.matches(source.labels) for m in rule.source)
                 and all(source.labels.get(n, "") == alert.labels.get(n, "") for n in rule.equal)
             ):
                 name = f"{source.labels['alertname']} {describe_labels(source.labels, _IDENTITY)}"
                 found.append(Inhibition(name.strip(), source.detection <= flushed))
     return max(found, key=lambda i: i.from_the_start, default=None)
+
+
+def _quiet(config: Config, labels: Labels, now: datetime) -> str | None:
+    """The maintenance windows that keep an alert of this tenant and service from firing."""
+    service = labels.get(c.LABEL_SERVICE, "")
+    if not service:  # a whole-of or SLO alert: no window covers it
+        return None
+    tenant = labels.get(c.LABEL_TENANT, "")
+    held = [
+        f"maintenance window {name} ({_window_text(config, name)})"
+        for name, window in config.maintenance.items()
+        if window.covers(tenant, service) and window.active_at(now)
+    ]
+    return "; ".join(held) or None
 
 
 _Timings = tuple[float, float]  # group_wait, group_interval
@@ -229,12 +347,35 @@ def _route_to(route: Route, timings: _Timings, config: Config, now: datetime) ->
 
 def _held(route: Route, config: Config, now: datetime) -> str | None:
     """Why the route's time intervals hold notifications back at `now`, or None."""
-    intervals = config.routing.time_intervals if config.routing is not None else {}
+    intervals = _intervals(config)
     for name in route.mute_time_intervals:
-        if timeintervals.in_any(intervals.get(name, []), now):
-            return f"muted by {name} ({timeintervals.describe(intervals.get(name, []))})"
+        if name in intervals and intervals[name][0](now):
+            return f"muted by {name} ({intervals[name][1]})"
     active = route.active_time_intervals
-    if active and not any(timeintervals.in_any(intervals.get(n, []), now) for n in active):
-        when = "; ".join(f"{n}: {timeintervals.describe(intervals.get(n, []))}" for n in active)
+    if active and not any(n in intervals and intervals[n][0](now) for n in active):
+        when = "; ".join(f"{n}: {intervals[n][1]}" for n in active if n in intervals)
         return f"active only in {when}"
     return None
+
+
+def _intervals(config: Config) -> dict[str, tuple[Callable[[datetime], bool], str]]:
+    """Each time interval of the generated config by name: whether it holds at a moment, and
+    in words. The routing's own, and a `maintenance_<window>` one per maintenance window."""
+    out: dict[str, tuple[Callable[[datetime], bool], str]] = {}
+    if config.routing is not None:
+        for name, entries in config.routing.time_intervals.items():
+            out[name] = (_holds(entries), timeintervals.describe(entries))
+    for name, window in config.maintenance.items():
+        out[interval_name(name)] = (window.active_at, _window_text(config, name))
+    return out
+
+
+def _holds(entries: Sequence[TimeInterval]) -> Callable[[datetime], bool]:
+    return lambda when: timeintervals.in_any(entries, when)
+
+
+def _window_text(config: Config, name: str) -> str:
+    window = config.maintenance[name]
+    if window.start is not None and window.end is not None:
+        return f"{window.start:%Y-%m-%d %H:%M} to {window.end:%Y-%m-%d %H:%M} UTC"
+    return timeintervals.describe(window.recurring)

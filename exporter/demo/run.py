@@ -88,11 +88,13 @@ def _run(path: Path, fast: bool) -> int:
         runtime = Runtime(config, path, adjust=for_the_demo)
         with (
             serving(demo_api, api, "the demo API"),
-            serving(create_app(runtime), exporter, "the exporter"),
+            # Loopback only, as everything here: POST /-/reload reloads the config file.
+            serving(create_app(runtime, enable_lifecycle=True), exporter, "the exporter"),
         ):
             print(_instructions(path, config, api, exporter, fast), flush=True)
             print("\n".join([databases.instructions(), *notes]) + "\n", flush=True)
-            with demo_stack(config, f"{exporter[0]}:{exporter[1]}") as (lines, stack):
+            app = f"{api[0]}:{api[1]}"  # its /metrics: the in-app integration's
+            with demo_stack(config, f"{exporter[0]}:{exporter[1]}", (app,)) as (lines, stack):
                 faults = demo_faults(api, demo_api.state.faults, databases)
                 now = datetime.now(UTC)
                 if stack is not None:

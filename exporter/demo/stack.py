@@ -62,6 +62,8 @@ class StackOptions:
     notify_to: str | None = None
     prometheus_port: int = 0  # 0: any free port
     alertmanager_port: int = 0
+    # HOST:PORT of apps running the in-app integration, scraped for the app rules (--app).
+    apps: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +158,7 @@ def _bundle_options(options: StackOptions, alertmanager: str) -> BundleOptions:
         alertmanager=alertmanager,
         scrape_interval=options.scrape_interval,
         evaluation_interval=options.evaluation_interval,
+        apps=options.apps,
     )
     return BundleOptions(prometheus, notify_to=options.notify_to or "")
 
@@ -235,9 +238,12 @@ def tail(log: Path, lines: int = 20) -> str:
 
 
 @contextlib.contextmanager
-def demo_stack(config: Config, exporter: str) -> Iterator[tuple[list[str], Stack | None]]:
+def demo_stack(
+    config: Config, exporter: str, apps: tuple[str, ...] = ()
+) -> Iterator[tuple[list[str], Stack | None]]:
     """Prometheus, Alertmanager and a webhook sink printing every notification, when installed,
-    and a watcher saying when Alertmanager holds an alert back (held.py).
+    and a watcher saying when Alertmanager holds an alert back (held.py). Prometheus scrapes
+    `exporter`, and `apps` for the in-app integration's metrics.
 
     Yields the lines of the demo's banner (the URLs, or what is left out and why) and the
     running stack, or None.
@@ -259,7 +265,7 @@ def demo_stack(config: Config, exporter: str) -> Iterator[tuple[list[str], Stack
     ):
         (_, prometheus), (_, alertmanager) = (usual_or_free(p, "")[0] for p in DEMO_PORTS)
         options = StackOptions(
-            exporter, DEMO_INTERVAL, DEMO_INTERVAL, sink.url, prometheus, alertmanager
+            exporter, DEMO_INTERVAL, DEMO_INTERVAL, sink.url, prometheus, alertmanager, apps
         )
         try:
             stack = running.enter_context(started_stack(config, Path(directory), options))
@@ -267,14 +273,16 @@ def demo_stack(config: Config, exporter: str) -> Iterator[tuple[list[str], Stack
             yield [f"  Prometheus and Alertmanager are left out: {err}"], None
             return
         running.callback(held.started(held.HeldAlerts(config), stack.alertmanager_alerts))
-        yield _banner(stack, sink), stack
+        yield _banner(stack, sink, apps), stack
 
 
-def _banner(stack: Stack, sink: WebhookSink) -> list[str]:
+def _banner(stack: Stack, sink: WebhookSink, apps: tuple[str, ...]) -> list[str]:
+    # Debian's packages have no web UI: Prometheus' classic pages and Alertmanager's API.
+    scraped = "the exporter" + "".join(f" and {app}/metrics" for app in apps)
     return [
-        f"  Prometheus    {stack.prometheus_url}/alerts   (scrapes and evaluates every "
-        f"{DEMO_INTERVAL})",
-        f"  Alertmanager  {stack.alertmanager_url}/#/alerts",
+        f"  Prometheus    {stack.prometheus_url}/classic/alerts   (scrapes {scraped} and "
+        f"evaluates every {DEMO_INTERVAL})",
+        f"  Alertmanager  {stack.alertmanager_url}/api/v2/alerts",
         f"  bundle        {stack.bundle}   (generated for this run, removed at exit)",
         f"  notifications every receiver is a webhook to {sink.url}/<receiver>; a line per",
         "                alert notified, once: time, status, alert, service, tenant, probe,",

@@ -7,7 +7,9 @@ alert, with every label and annotation), each escalation level one step before i
 rule covers only its own. A definition that escalates is also fixed one step before its first
 escalation: the last run succeeded, `failing` is still 1 (success_threshold not yet met), and
 no level is notified. A definition that fires on violations only is also fed a check that
-cannot run (unverified_tests.py); a whole-of one, a share of its targets down (whole_tests.py).
+cannot run (unverified_tests.py); a whole-of one, a share of its targets down (whole_tests.py);
+one whose targets depend on others, quiet while they fail, and at level 0 while an alert
+standing for them fires (symptom_tests.py).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from exporter.generate.definition import (
 from exporter.generate.model import AlertTest, ExpectedAlert, RuleTestFile, Series, TestCase
 from exporter.generate.other_tests import outage_test_file, self_monitoring_test_file
 from exporter.generate.series import scraped_labels, series
+from exporter.generate.symptoms import causes
 
 # The failure the tests simulate: a route that answers 404, as in the seeds' outage. It is a
 # violation (the check ran and found it), so it fires definitions of either kind.
@@ -40,6 +43,7 @@ FIRST_FAILURE = 2  # two successful runs first
 def alert_test_files(config: Config) -> list[RuleTestFile]:
     """rules/tests/alerts, outage and self-monitoring, as alert_rule_files has them."""
     # Imported here: both modules build on this one's helpers.
+    from exporter.generate.symptom_tests import definition_cases, stand_in_cases, whole_cases
     from exporter.generate.unverified_tests import unverified_case
     from exporter.generate.whole_tests import whole_case, whole_fix_case
 
@@ -50,12 +54,14 @@ def alert_test_files(config: Config) -> list[RuleTestFile]:
             cases.append(whole_case(config, name))
             if len(levels(alert)) > 1:
                 cases.append(whole_fix_case(config, name))
+            cases += whole_cases(config, name)
             continue
         cases.append(definition_case(config, name))
         if len(levels(alert)) > 1:
             cases.append(fix_case(config, name))
         if alert.fires_on == "violation":
             cases.append(unverified_case(config, name))
+        cases += definition_cases(config, name) + stand_in_cases(config, name)
     files = []
     if cases:
         steps = [round(parse_duration(case.interval) * 1000) for case in cases]
@@ -122,9 +128,13 @@ def definition_case(config: Config, name: str) -> TestCase:
     alert, target = config.alerts[name], targets_of(config, name)[0]
     step = step_ms(alert)
     t = timeline(alert, target, step)
-    other = next((o for o in config.targets if o.alert != name), None)
+    # Failing all along, it proves the rule covers only its own: not one the target depends
+    # on, whose failure keeps the target's alert quiet (symptoms.py).
+    quieting = {cause.name for cause in causes(config, target)}
+    other = next((o for o in config.targets if o.alert != name and o.name not in quieting), None)
     failing = [1.0 if t.fire <= i < t.recover else 0.0 for i in range(t.length)]
     inputs = run_series(alert, target, failing, t.last_failure, REASON)
+    inputs += covered_at_rest(config, name, [target], t.length)
     if other is not None:
         inputs += run_series(alert, other, [1.0] * t.length, t.length, REASON, counters=False)
 
@@ -158,7 +168,10 @@ def fix_case(config: Config, name: str) -> TestCase:
     return TestCase(
         name=f"{name}: fixed before its first escalation, no level but 0 fires",
         interval=format_duration(step / 1000),
-        input_series=tuple(run_series(alert, target, failing, fixed, REASON)),
+        input_series=(
+            *run_series(alert, target, failing, fixed, REASON),
+            *covered_at_rest(config, name, [target], length),
+        ),
         alert_rule_test=tuple(
             AlertTest(at(i, step), c.alert_name(name), expected) for i in (fixed, due, due + 2)
         ),
@@ -205,6 +218,20 @@ def run_series(
         ]
         out += revenue_series([target], length)
     return out
+
+
+def covered_at_rest(config: Config, name: str, busy: Sequence[Target], length: int) -> list[Series]:
+    """`failing` at 0 for the other targets of definition `name` when a whole-of alert covers
+    it: that alert counts the series it sees, and would take `busy` for all of them (its
+    firing keeps the level-0 rule quiet, standins.py)."""
+    if not any(alert.covers == name for alert in config.alerts.values()):
+        return []
+    names = {t.name for t in busy}
+    return [
+        series(c.PROBE_FAILING, scraped_labels(t), [0.0] * length)
+        for t in targets_of(config, name)
+        if t.name not in names
+    ]
 
 
 def failed_runs(i: int, last_failure: int) -> float | None:

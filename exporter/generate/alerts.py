@@ -9,7 +9,9 @@ failure_threshold and success_threshold, so the base rule has no `for`. Escalati
 Alertmanager routes on these labels. An escalation also needs the last run to have failed
 (`business_probe_consecutive_failures > 0`): once a run succeeds, the failure is being fixed, and
 no one more is told of it, though `failing` waits for success_threshold before it clears.
-A definition that `covers` another fires per tenant (whole.py).
+A definition that `covers` another fires per tenant (whole.py). The rules of a target that
+depends on another are quiet while that one fails, and until they can be seen fixed
+(symptoms.py); level 0 likewise while an outage or whole-of alert stands for it (standins.py).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from exporter.generate.maintenance import quiet_in_windows
 from exporter.generate.model import AlertingRule, RuleFile, RuleGroup
 from exporter.generate.outage import outage_group
 from exporter.generate.selfmon import self_monitoring_group
+from exporter.generate.standins import quiet_under_stand_ins
+from exporter.generate.symptoms import quiet_per_probe, quiet_per_tenant
 from exporter.generate.unverified import cannot_verify_rule
 from exporter.generate.whole import whole_rules
 
@@ -63,11 +67,23 @@ def fired_definitions(config: Config) -> list[str]:
 
 def definition_rules(config: Config, name: str) -> tuple[AlertingRule, ...]:
     """The base rule of a definition, then one rule per escalation level (and, for one that
-    fires on violations, the rule for a check that cannot run); all quiet in maintenance."""
+    fires on violations, the rule for a check that cannot run); all quiet in maintenance and
+    while a cause of their targets fails (symptoms.py), level 0 also while an alert standing
+    for its targets fires (standins.py)."""
     alert = config.alerts[name]
     rules = whole_rules(config, name) if alert.covers is not None else _level_rules(config, name)
     targets = members(config, name)
-    return tuple(replace(rule, expr=quiet_in_windows(config, targets, rule.expr)) for rule in rules)
+
+    def quiet(rule: AlertingRule) -> str:
+        expr = quiet_in_windows(config, targets, rule.expr)
+        if alert.covers is not None:
+            return quiet_per_tenant(config, targets, alert.severity, expr)
+        expr = quiet_per_probe(config, targets, expr)
+        if rule.labels.get(c.LABEL_ESCALATION_LEVEL) == "0":
+            expr = quiet_under_stand_ins(config, name, expr)
+        return expr
+
+    return tuple(replace(rule, expr=quiet(rule)) for rule in rules)
 
 
 def _level_rules(config: Config, name: str) -> tuple[AlertingRule, ...]:

@@ -10,7 +10,9 @@ Inhibition works from the moment the dependency's alert fires. A check that cann
 usual symptom of a dependency down (no connection, no answer), and it may fail before the
 dependency's own thresholds are met: BusinessCannotVerify therefore waits (`for`) as long as its
 dependencies can take to be detected. Failure alerts do not wait: what users feel is paged now,
-and muted once its cause is known.
+and muted once its cause is known. In Prometheus, what these rules mute is also quiet while its
+cause fails and until it can be seen fixed (symptoms.py): Alertmanager stops muting the moment
+the cause's alert resolves, often before its symptoms have run again.
 """
 
 from __future__ import annotations

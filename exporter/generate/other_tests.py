@@ -1,4 +1,5 @@
-"""promtool tests of the service outage and self-monitoring rules."""
+"""promtool tests of the service outage and self-monitoring rules (and outages quiet while
+their cause fails: symptom_tests.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ OTHER_JOB = "some_other_job"
 
 
 def outage_test_file(config: Config) -> RuleTestFile | None:
-    cases = tuple(outage_case(outage) for outage in outages(config))
+    from exporter.generate.symptom_tests import outage_cases  # it builds on alert_tests
+
+    cases = (*(outage_case(outage) for outage in outages(config)), *outage_cases(config))
     if not cases:
         return None
     return RuleTestFile(OUTAGE_FILE, (f"../{OUTAGE_FILE}.rules.yml",), cases)

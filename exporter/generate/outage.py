@@ -18,6 +18,7 @@ from exporter.config import Config, Target
 from exporter.generate import messages as m
 from exporter.generate.maintenance import quiet_in_windows
 from exporter.generate.model import AlertingRule, RuleGroup
+from exporter.generate.symptoms import quiet_together
 
 _BY = f"{c.LABEL_SERVICE}, {c.LABEL_TENANT}"
 ANNOTATIONS = {
@@ -81,12 +82,18 @@ def _severity_and_context(config: Config, target: Target) -> tuple[str, str]:
 
 
 def outage_group(config: Config) -> RuleGroup | None:
+    """The outage rules, quiet in maintenance and while a cause of all their targets fails."""
     rules = tuple(
-        replace(rule, expr=quiet_in_windows(config, outage.targets, rule.expr))
+        replace(rule, expr=_quiet(config, outage, rule.expr))
         for outage in outages(config)
         for rule in [outage_rule(outage)]
     )
     return RuleGroup(c.GROUP_SERVICE_OUTAGE, rules) if rules else None
+
+
+def _quiet(config: Config, outage: Outage, expr: str) -> str:
+    expr = quiet_in_windows(config, outage.targets, expr)
+    return quiet_together(config, outage.targets, outage.severity, expr)
 
 
 def outage_rule(outage: Outage) -> AlertingRule:

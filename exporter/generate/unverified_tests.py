@@ -15,6 +15,7 @@ from exporter.generate.alert_tests import (
     FIRST_FAILURE,
     REASON,
     at,
+    covered_at_rest,
     expected_alert,
     revenue_series,
     revenue_text,
@@ -49,6 +50,7 @@ def unverified_case(config: Config, name: str) -> TestCase:
         ),
         *_runs(labels, length, found),
         *revenue_series([target], length),
+        *covered_at_rest(config, name, [target], length),
     ]
     fill = placeholder_values(target.static_labels(), CANNOT_RUN, revenue_text([target]), alert)
     cannot = ExpectedAlert(

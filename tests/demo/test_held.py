@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from exporter import conventions as c
 from exporter.config import Config
-from exporter.demo.expect import Timing, expected_alerts
+from exporter.demo.expect import Failure, Timing, expected_alerts
 from exporter.demo.held import HeldAlerts
 from exporter.demo.sink import WebhookSink
 from exporter.demo.stack import StackOptions, started_stack
@@ -33,8 +34,8 @@ def _post_alerts(alertmanager: str, label_sets: list[dict[str, str]]) -> None:
 
 
 def _level_zero(config: Config, *names: str) -> list[dict[str, str]]:
-    targets = [t for t in config.targets if t.name in names]
-    alerts = expected_alerts(config, targets, Timing(5, 5), MONDAY_MORNING)
+    failing = [Failure(t, c.REASON_UNEXPECTED_STATUS) for t in config.targets if t.name in names]
+    alerts = expected_alerts(config, failing, Timing(5, 5), MONDAY_MORNING)
     return [a.labels for a in alerts if a.level == 0]
 
 

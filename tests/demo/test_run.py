@@ -1,10 +1,13 @@
-"""The demo stops whole on SIGTERM and SIGHUP, as on Ctrl-C, and moves off ports left taken."""
+"""The demo stops whole on SIGTERM and SIGHUP, as on Ctrl-C, moves off ports left taken, and
+reloads its config on POST /-/reload."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
+import urllib.request
 
 import pytest
 
@@ -50,3 +53,14 @@ def test_a_usual_port_left_taken_moves_the_server_and_says_who_holds_it() -> Non
     moved = output.split("PostgreSQL listens on 127.0.0.1:", 1)[1].split()[0]
     assert f"PostgreSQL    127.0.0.1:{moved} database marketedge" in output
     assert "leaving out database_connectivity" not in output
+
+
+@pytest.mark.slow
+def test_the_demo_reloads_its_config_on_post_reload() -> None:
+    with running_demo() as demo:
+        demo.started()
+        exporter = re.search(r"^\s*exporter\s+(http://127\.0\.0\.1:\d+)/", demo.output, re.M)
+        assert exporter is not None, demo.output
+        reload = urllib.request.Request(f"{exporter.group(1)}/-/reload", method="POST")
+        with urllib.request.urlopen(reload, timeout=10) as answer:
+            assert answer.status == 200

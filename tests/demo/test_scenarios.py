@@ -1,4 +1,5 @@
-"""Each demo fault breaks exactly the targets the banner says it does: the reference config's
+"""Each demo fault breaks exactly the targets the banner says it does, for the reason it says
+(which decides between a violation's alert and BusinessCannotVerify): the reference config's
 probes run against the demo API and the demo databases with the fault switched on."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 import pytest
 
 from exporter.config import Config, Target, load_config
+from exporter.conventions import RESULT_SUCCESS
 from exporter.demo import backends
 from exporter.demo.app import DEMO_PASSWORD, create_demo_app
 from exporter.demo.fast import speed_up
@@ -22,14 +24,16 @@ from tests.servers import serve_app
 HTTP_KINDS = ("http", "steps", "openapi")
 
 
-async def _failing(targets: Sequence[Target]) -> set[str]:
-    """The targets that fail two runs in a row: a fault fails both, a busy moment rarely does."""
-    failing: set[str] | None = None
+async def _failing(targets: Sequence[Target]) -> dict[str, str]:
+    """The targets that fail two runs in a row (a fault fails both, a busy moment rarely does),
+    with the reason of the second."""
+    failing: dict[str, str] | None = None
     for _ in range(2):
         results = await asyncio.gather(*(run_once(t) for t in targets))
-        failed = {t.name for t, (r, _) in zip(targets, results, strict=True) if not r.success}
-        failing = failed if failing is None else failing & failed
-    return failing or set()
+        failed = {t.name: r.reason for t, (r, _) in zip(targets, results, strict=True)}
+        failed = {name: reason for name, reason in failed.items() if reason != RESULT_SUCCESS}
+        failing = failed if failing is None else {n: failed[n] for n in failing if n in failed}
+    return failing or {}
 
 
 async def _healthy(targets: Sequence[Target]) -> None:
@@ -46,7 +50,8 @@ async def _check(fault: Fault, config: Config, targets: Sequence[Target]) -> Non
         failing = await _failing(targets)
     finally:
         fault.undo()
-    assert (fault.name, failing) == (fault.name, {t.name for t in fault.broken(config)})
+    expected = {f.target.name: f.reason for f in fault.failures(config)}
+    assert (fault.name, failing) == (fault.name, expected)
 
 
 @pytest.fixture

@@ -17,6 +17,13 @@ from exporter.generate.series import compress
 
 GOOD = Path(__file__).parents[1] / "testdata" / "generate" / "in-escalation.yaml"
 LOGIN_REFRESH = 'job="business_exporter",probe=~"login|refresh"'
+QUIET_WHILE_LOGIN_FAILS = (
+    "unless on (probe) (\n"
+    '  business_probe_failing{{job="business_exporter",probe="isolation"}}\n'
+    '    and on () max_over_time(business_probe_failing{{job="business_exporter",probe="login"}}'
+    "[{window}]) == 1\n"
+    ")"
+)
 
 
 def config_with(path: str, value: Any) -> Config:
@@ -113,7 +120,7 @@ CASES: list[tuple[str, str, Any, Check, object]] = [
         "a target that no longer references the definition leaves its rule",
         "targets.1.alert",
         None,
-        lambda c: base(c).expr,
+        lambda c: base(c).expr.split("\n")[0],
         'business_probe_failing{job="business_exporter",probe="login"} == 1',
     ),
     (
@@ -180,19 +187,36 @@ CASES: list[tuple[str, str, Any, Check, object]] = [
         "an escalation level also needs the last run to have failed; level 0 does not",
         "alerts.auth_failure.escalation_time",
         "3m",
-        lambda c: [r.expr.split("\n")[-1] for r in rules(c, "AuthFailure")],
+        lambda c: [
+            [line for line in r.expr.split("\n") if line.startswith("and ")]
+            for r in rules(c, "AuthFailure")
+        ],
+        [[], *[[f"and business_probe_consecutive_failures{{{LOGIN_REFRESH}}} > 0"]] * 2],
+    ),
+    (
+        "level 0 is quiet while an alert standing for its targets fires, and until the slowest "
+        "can be seen fixed (2 runs 30s apart, a 10s timeout, a minute); escalations are not",
+        "alerts.auth_failure.escalation_time",
+        "3m",
+        lambda c: [r.expr.split("\n")[1:] for r in rules(c, "AuthFailure")],
         [
-            'business_probe_failing{job="business_exporter",probe=~"login|refresh"} == 1',
-            *[f"and business_probe_consecutive_failures{{{LOGIN_REFRESH}}} > 0"] * 2,
+            [
+                "unless on (service, tenant) max_over_time(ALERTS{alertname="
+                '"BusinessServiceOutage",alertstate="firing"}[2m10s]) == 1',
+                'unless on (tenant) max_over_time(ALERTS{alertname="AuthDown",alertstate="firing"}'
+                "[2m10s]) == 1",
+            ],
+            *[[f"and business_probe_consecutive_failures{{{LOGIN_REFRESH}}} > 0"]] * 2,
         ],
     ),
     (
         "fires_on violation reads business_probe_violation and adds BusinessCannotVerify",
         "alerts.isolation_breach.fires_on",
         "violation",
+        # The lines before the quiet while login, which isolation depends on, fails.
         lambda c: (
-            [r.expr for r in rules(c, "IsolationBreach")][:1]
-            + [r.expr for r in rules(c, "BusinessCannotVerify")]
+            [r.expr.split("\n")[0] for r in rules(c, "IsolationBreach")][:1]
+            + ["\n".join(r.expr.split("\n")[:2]) for r in rules(c, "BusinessCannotVerify")]
         ),
         [
             'business_probe_violation{job="business_exporter",probe="isolation"} == 1',
@@ -205,10 +229,39 @@ CASES: list[tuple[str, str, Any, Check, object]] = [
         "alerts.isolation_breach.fires_on",
         "failure",
         lambda c: (
-            [r.expr for r in rules(c, "IsolationBreach")][:1],
+            [r.expr.split("\n")[0] for r in rules(c, "IsolationBreach")][:1],
             rules(c, "BusinessCannotVerify"),
         ),
         (['business_probe_failing{job="business_exporter",probe="isolation"} == 1'], []),
+    ),
+    (
+        "a dependent is quiet while its dependency fails and its own success_threshold runs, "
+        "a timeout and a minute after",
+        "targets.3.success_threshold",
+        3,
+        lambda c: [r.expr for r in rules(c, "IsolationBreach")],
+        [
+            'business_probe_violation{job="business_exporter",probe="isolation"} == 1\n'
+            f"{QUIET_WHILE_LOGIN_FAILS.format(window='2m40s')}",  # 3 x 30s + 10s + 60s
+            'business_probe_violation{job="business_exporter",probe="isolation"} == 1\n'
+            'and business_probe_consecutive_failures{job="business_exporter",probe="isolation"}'
+            " > 0\n"
+            f"{QUIET_WHILE_LOGIN_FAILS.format(window='2m40s')}",
+        ],
+    ),
+    (
+        "a dependent's check that cannot run is quiet while its dependency fails",
+        "targets.3.success_threshold",
+        1,
+        lambda c: rules(c, "BusinessCannotVerify")[0].expr.split("\n", 2)[2],
+        QUIET_WHILE_LOGIN_FAILS.format(window="1m40s"),  # 30s + 10s + 60s
+    ),
+    (
+        "without depends_on a target's rules are not quiet for another's failure",
+        "targets.3.depends_on",
+        None,
+        lambda c: [r.expr for r in rules(c, "IsolationBreach")][:1],
+        ['business_probe_violation{job="business_exporter",probe="isolation"} == 1'],
     ),
     (
         "BusinessCannotVerify is in the operational context, at the definition's severity",

@@ -19,7 +19,8 @@ from exporter import conventions as c
 from exporter.config import parse_config
 from exporter.demo.stack import answers, process
 from exporter.generate.am_cases import routing_cases
-from exporter.generate.bundle import build, write
+from exporter.generate.bundle import BundleOptions, build, write
+from exporter.generate.prometheus import APP_JOB, PrometheusOptions
 from exporter.integration import AppHealth, Check
 from tests.generate.test_prometheus_end_to_end import Prometheus
 from tests.integration.apps import running
@@ -111,11 +112,11 @@ def ledger() -> Toggle:
 
 @pytest.fixture
 def prometheus(ledger: Toggle, tmp_path: Path) -> Iterator[Prometheus]:
-    """A real Prometheus with the generated app rules, scraping a degraded app every second:
-    its admin route is missing and its ledger was down at startup."""
+    """A real Prometheus on the generated prometheus.yml and app rules, scraping a degraded
+    app every second through the job `generate --app` adds: its admin route is missing and
+    its ledger was down at startup."""
     binary = shutil.which("prometheus")
     assert binary, "prometheus is not on PATH: `make system-deps` installs the Debian package"
-    write(build(parse_config(CONFIG + APP)), tmp_path / "bundle")
     health = AppHealth(
         ["POST /api/v1/auth/login", "GET /api/v1/admin/feature-flags"],
         degrade_routes=["GET /api/v1/admin/feature-flags"],
@@ -126,14 +127,15 @@ def prometheus(ledger: Toggle, tmp_path: Path) -> Iterator[Prometheus]:
     app = Starlette(routes=[Route("/api/v1/auth/login", _ok, methods=["POST"])])
     health.install(app)
     with running(app) as started:
-        config = tmp_path / "prometheus.yml"
-        config.write_text(
-            "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-            f"rule_files: [{tmp_path / 'bundle' / 'rules' / 'app.rules.yml'}]\n"
-            "scrape_configs:\n"
-            f"  - job_name: marketedge_api\n"
-            f"    static_configs: [{{targets: ['{started.url.removeprefix('http://')}']}}]\n"
+        options = PrometheusOptions(
+            exporters=(f"127.0.0.1:{free_port()}",),  # nobody listens: only the app counts
+            alertmanager=f"127.0.0.1:{free_port()}",
+            scrape_interval="1s",
+            evaluation_interval="1s",
+            apps=(started.url.removeprefix("http://"),),
         )
+        write(build(parse_config(CONFIG + APP), BundleOptions(options)), tmp_path / "bundle")
+        config = tmp_path / "bundle" / "prometheus" / "prometheus.yml"
         port = free_port()
         server = [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}"]
         server += [f"--web.listen-address=127.0.0.1:{port}"]
@@ -154,7 +156,7 @@ def test_a_real_prometheus_fires_the_app_alerts_on_the_app_series(
     wait_for(lambda: prometheus.firing(c.ALERT_APP_ROUTE_MISSING), timeout=20, what="route missing")
     (missing,) = prometheus.firing(c.ALERT_APP_ROUTE_MISSING)
     assert missing["labels"]["route"] == "GET /api/v1/admin/feature-flags"
-    assert missing["labels"]["job"] == "marketedge_api"
+    assert missing["labels"]["job"] == APP_JOB
     assert missing["annotations"]["summary"].startswith(
         "Route GET /api/v1/admin/feature-flags is not registered in 127.0.0.1:"
     )

@@ -7,10 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from exporter.cli import main
 from exporter.config import load_config
-from exporter.generate.bundle import OWNED_DIRS, build, write
+from exporter.conventions import EXPORTER_JOB
+from exporter.generate.bundle import OWNED_DIRS, PROMETHEUS_FILE, build, write
+from exporter.generate.prometheus import APP_JOB
 from exporter.generate.render import HEADER, is_generated
 
 ROOT = Path(__file__).parents[2]
@@ -104,3 +107,18 @@ def test_generate_points_prometheus_at_the_given_addresses(tmp_path: Path) -> No
         "job_name: business_exporter",
     ):
         assert expected in text
+
+
+def test_generate_scrapes_each_app_given_and_none_by_default(tmp_path: Path) -> None:
+    argv = ["generate", "--config", str(REFERENCE), "--out"]
+    apps = ["--app", "10.0.0.9:8000", "--app", "api-2:8000"]
+    assert main([*argv, str(tmp_path / "apps"), *apps]) == 0
+    assert main([*argv, str(tmp_path / "none")]) == 0
+
+    def jobs(out: str) -> dict[str, object]:
+        text = (tmp_path / out / PROMETHEUS_FILE).read_text()
+        return {j["job_name"]: j["static_configs"] for j in yaml.safe_load(text)["scrape_configs"]}
+
+    assert jobs("apps")[APP_JOB] == [{"targets": ["10.0.0.9:8000", "api-2:8000"]}]
+    assert jobs("apps")[EXPORTER_JOB] == jobs("none")[EXPORTER_JOB]
+    assert list(jobs("none")) == [EXPORTER_JOB]
