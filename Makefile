@@ -66,7 +66,7 @@ bench: bench-deps
 # (deploy/kubernetes/); a test fails when any is stale. Generating reads no secret.
 bundle: deps
 	$(BIN)/business-exporter generate --config examples/marketedge.yaml --out .
-	$(BIN)/python -m exporter.generate.compose
+	$(BIN)/python -m exporter.demo.compose
 	$(BIN)/python -m exporter.generate.kubernetes.kit
 
 clean:

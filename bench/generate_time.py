@@ -18,11 +18,11 @@ from typing import Any
 import yaml
 
 from exporter.config import Config, parse_config
-from exporter.generate.alert_tests import alert_test_files
-from exporter.generate.alerts import alert_rule_files
 from exporter.generate.bundle import build, write
-from exporter.generate.slo import slo_rule_files
-from exporter.generate.slo_tests import slo_test_files
+from exporter.generate.rules.alerts import alert_rule_files
+from exporter.generate.rules.slo import slo_rule_files
+from exporter.generate.ruletests.alerts import alert_test_files
+from exporter.generate.ruletests.slo import slo_test_files
 
 SIZES = (10, 100, 1000, 5000)
 SEVERITIES = ("emergency", "critical", "high", "medium")

@@ -54,7 +54,7 @@ from exporter.demo.run import API, REFERENCE, TIMING, serving
 from exporter.demo.scenarios import Fault, demo_faults
 from exporter.demo.sink import WebhookSink
 from exporter.demo.stack import Stack, StackOptions, free_port, started_stack, wait_until
-from exporter.generate.standins import stand_ins
+from exporter.generate.rules.standins import stand_ins
 from exporter.runtime import Runtime
 from exporter.server import create_app
 

@@ -15,7 +15,7 @@ from exporter.config import Config, ConfigError, parse_duration
 from exporter.config.inputs import Loaded, load_with_inputs
 from exporter.config.isolated import load_config_bounded
 from exporter.config.limits import ConfigLimits, format_size, parse_size
-from exporter.generate.grafana_provisioning import GrafanaOptions
+from exporter.generate.grafana.provisioning import GrafanaOptions
 from exporter.generate.kubernetes.options import KubernetesOptions, check_namespace, parse_label
 from exporter.generate.prometheus import PrometheusOptions
 from exporter.sharding import Shard
@@ -431,14 +431,14 @@ def _check(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     print(f"{args.config}: OK, {len(config.targets)} targets")
     if args.bundle is not None:
-        from exporter.check import check_bundle
+        from exporter.check.bundle import check_bundle
 
         return EXIT_OK if check_bundle(args.bundle, config=config) else EXIT_FAILED
     return EXIT_OK
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from exporter.generate.alertmanager import RoutingError, routing_warnings
+    from exporter.generate.alertmanager.files import RoutingError, routing_warnings
     from exporter.generate.bundle import BundleOptions, build, write
 
     config = _load(args, offline=True)

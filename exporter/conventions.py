@@ -222,7 +222,7 @@ DURATION_BUCKETS: Final = (
     30.0,
 )
 
-# The SLO rules (exporter/generate/slo.py, revenue.py). Recording names are
+# The SLO rules (exporter/generate/rules/slo.py, revenue.py). Recording names are
 # level:metric:operation, the level being the labels a series is aggregated by.
 GROUP_REVENUE_AT_RISK: Final = "business_revenue_at_risk"
 GROUP_SLO_OBJECTIVES: Final = "business_slo_objectives"
@@ -273,7 +273,7 @@ ALERT_AVAILABILITY_BURN_PAGE: Final = "BusinessTenantAvailabilityBurnRatePage"
 ALERT_AVAILABILITY_BURN_TICKET: Final = "BusinessTenantAvailabilityBurnRateTicket"
 ALERT_LATENCY_BURN_PAGE: Final = "BusinessTenantLatencyBurnRatePage"
 ALERT_LATENCY_BURN_TICKET: Final = "BusinessTenantLatencyBurnRateTicket"
-# Predictions (exporter/generate/predict.py): a budget spent before the month ends at the
+# Predictions (exporter/generate/rules/predict.py): a budget spent before the month ends at the
 # current burn, and a latency trend crossing the tier's bound within its horizon.
 ALERT_AVAILABILITY_BUDGET_EXHAUSTION: Final = "BusinessTenantAvailabilityBudgetExhaustion"
 ALERT_LATENCY_BUDGET_EXHAUSTION: Final = "BusinessTenantLatencyBudgetExhaustion"
@@ -358,7 +358,7 @@ MESSAGE_PLACEHOLDERS: Final = {
     "recovery_eta": "the same as {recovery_sla}",
 }
 
-# The generated Alertmanager side (exporter/generate/alertmanager.py). Alerts are grouped by
+# The generated Alertmanager side (exporter/generate/alertmanager/files.py). Alerts are grouped by
 # definition, context and tenant: a failing dependency is one notification, not a storm.
 ALERTMANAGER_GROUP_BY: Final = ("alertname", LABEL_CONTEXT, LABEL_TENANT)
 # Where the Watchdog goes when the config names no dead man's switch: a receiver without

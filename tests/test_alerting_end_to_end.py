@@ -8,7 +8,7 @@ PagerDuty's Events API URL at a webhook sink, mail at an SMTP sink. One chain se
 each test starts with no fault set and no alert active, and tells its own notifications apart
 by alert name. PostgreSQL holds the demo's two tenants behind forced row-level security, checked
 by `tenant_isolation` (which fires on violations only, and depends on `database`: its rules are
-quiet while the database fails and for about a minute after, generate/symptoms.py).
+quiet while the database fails and for about a minute after, generate/rules/symptoms.py).
 
 Timings, chosen so that each case takes seconds: probes every second with failure_threshold 2
 and success_threshold 1, scrape and rule evaluation every second, group_interval 1 s. Probes
@@ -46,8 +46,8 @@ from exporter.demo.faults import Faults
 from exporter.demo.servers import PostgresServer
 from exporter.demo.sink import Mail, Post, SmtpSink, WebhookSink
 from exporter.demo.stack import Stack, StackOptions, exporter_process, free_port, started_stack
-from exporter.generate.standins import stand_ins
-from exporter.generate.symptoms import causes, quiet_seconds
+from exporter.generate.rules.standins import stand_ins
+from exporter.generate.rules.symptoms import causes, quiet_seconds
 from tests.databases import ISOLATION, MONITOR_PASSWORD
 from tests.servers import serve_app, wait_for
 
@@ -308,7 +308,7 @@ class Chain:
 
     def wait_unmuted(self) -> None:
         """Until no rule is quiet as a symptom of a dependency that failed, or under an alert
-        that stood for its targets (generate/symptoms.py, standins.py): a minute or so after
+        that stood for its targets (generate/rules/symptoms.py, standins.py): a minute or so after
         a test of the database or of an outage."""
         seconds = max(quiet_seconds([t]) for t in self.config.targets)
         needed = sorted({d.name for t in self.config.targets for d in causes(self.config, t)})

@@ -117,7 +117,7 @@ class Tier(StrictModel):
     error_rate: float = Field(gt=0, lt=100)
     # Percent of runs that must finish within `latency`: 95 makes `latency` the p95 bound.
     latency_objective: float = Field(default=95, gt=0, lt=100)
-    # How far ahead the latency trend alert looks (exporter/generate/predict.py).
+    # How far ahead the latency trend alert looks (exporter/generate/rules/predict.py).
     latency_horizon: Duration = 900.0
     runbook_url: str = ""
 

@@ -4,7 +4,7 @@ A target's `depends_on`, and its service's (`services: {NAME: {depends_on: [...]
 targets or services. A target name is that target. A service name is that service's targets in
 the dependent's tenant, or all of them when it has none there (a service every tenant shares,
 such as auth); a target is never its own dependency through its service. The generator turns
-the graph into inhibit rules (exporter/generate/dependencies.py); here it is resolved and
+the graph into inhibit rules (exporter/generate/alertmanager/inhibition.py); here it is resolved and
 checked: unknown names, cycles, and dependencies that alert nobody.
 """
 

@@ -26,14 +26,14 @@ from exporter import conventions as c
 from exporter.config import Alert, Config, Target, parse_duration
 from exporter.config.alerting import TimeInterval
 from exporter.demo import timeintervals
-from exporter.generate.alertmanager import alertmanager_config
-from exporter.generate.alerts import definition_rules, fired_definitions
-from exporter.generate.am_maintenance import interval_name
-from exporter.generate.am_model import AlertmanagerConfig, InhibitRule, Route
-from exporter.generate.definition import members
+from exporter.generate.alertmanager.files import alertmanager_config
+from exporter.generate.alertmanager.maintenance import interval_name
+from exporter.generate.alertmanager.model import AlertmanagerConfig, InhibitRule, Route
 from exporter.generate.model import AlertingRule
-from exporter.generate.outage import outage_rule, outages
-from exporter.generate.symptoms import causes, quiet_seconds
+from exporter.generate.rules.alerts import definition_rules, fired_definitions
+from exporter.generate.rules.definition import members
+from exporter.generate.rules.outage import outage_rule, outages
+from exporter.generate.rules.symptoms import causes, quiet_seconds
 
 Labels = Mapping[str, str]
 
@@ -161,7 +161,7 @@ def expected_alerts(
 @dataclass(frozen=True, slots=True)
 class QuietAfter:
     """The targets whose alerts stay quiet after a fault is undone, as symptoms of a failing
-    target until they can be seen fixed (generate/symptoms.py), and for how long at most."""
+    target until they can be seen fixed (generate/rules/symptoms.py), and for how long at most."""
 
     dependents: tuple[str, ...]
     seconds: float  # from the undo: the cause seen fixed, its last failed sample, then the quiet
@@ -319,7 +319,7 @@ _Timings = tuple[float, float]  # group_wait, group_interval
 def _walk(
     route: Route, labels: Labels, inherited: _Timings = (0.0, 0.0)
 ) -> list[tuple[Route, _Timings]]:
-    """am_check.walk, carrying each route's effective timings down the tree."""
+    """validate.walk (generate/alertmanager/), with each route's effective timings."""
     if not all(m.matches(labels) for m in route.matchers):
         return []
     timings = (

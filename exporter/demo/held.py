@@ -23,7 +23,7 @@ from exporter import conventions as c
 from exporter.config import Config
 from exporter.demo.expect import describe_labels, routes_of
 from exporter.demo.notifications import line
-from exporter.generate.alertmanager import alertmanager_config
+from exporter.generate.alertmanager.files import alertmanager_config
 
 POLL_SECONDS = 2.0
 _IDENTITY = (c.LABEL_SERVICE, c.LABEL_TENANT, c.LABEL_PROBE)

@@ -10,18 +10,18 @@ from pathlib import Path
 
 from exporter.config import Config
 from exporter.generate import render
-from exporter.generate.alert_tests import alert_test_files
-from exporter.generate.alertmanager import OWNED_DIRS as ALERTMANAGER_DIRS
-from exporter.generate.alertmanager import alertmanager_files
-from exporter.generate.alerts import alert_rule_files
-from exporter.generate.app_alerts import app_rule_files, app_test_files
-from exporter.generate.certificates import certificate_rule_files, certificate_test_files
-from exporter.generate.grafana import grafana_files
-from exporter.generate.grafana_provisioning import OWNED_DIRS as GRAFANA_DIRS
-from exporter.generate.grafana_provisioning import GrafanaOptions
+from exporter.generate.alertmanager.files import OWNED_DIRS as ALERTMANAGER_DIRS
+from exporter.generate.alertmanager.files import alertmanager_files
+from exporter.generate.grafana.dashboards import grafana_files
+from exporter.generate.grafana.provisioning import OWNED_DIRS as GRAFANA_DIRS
+from exporter.generate.grafana.provisioning import GrafanaOptions
 from exporter.generate.prometheus import PrometheusOptions, prometheus_config
-from exporter.generate.slo import slo_rule_files
-from exporter.generate.slo_tests import slo_test_files
+from exporter.generate.rules.alerts import alert_rule_files
+from exporter.generate.rules.app import app_rule_files, app_test_files
+from exporter.generate.rules.certificates import certificate_rule_files, certificate_test_files
+from exporter.generate.rules.slo import slo_rule_files
+from exporter.generate.ruletests.alerts import alert_test_files
+from exporter.generate.ruletests.slo import slo_test_files
 
 PROMETHEUS_FILE = "prometheus/prometheus.yml"
 RULES_DIR = "rules"

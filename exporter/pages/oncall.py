@@ -16,8 +16,8 @@ from exporter import __version__
 from exporter.config import Config, Target
 from exporter.config.maintenance import active_windows
 from exporter.conventions import OUTCOME_UNVERIFIED, OUTCOME_VIOLATION, SEVERITIES
-from exporter.generate.definition import placeholder_values
-from exporter.generate.messages import UNKNOWN_REASON, money_text, substitute
+from exporter.generate.rules.definition import placeholder_values
+from exporter.generate.rules.messages import UNKNOWN_REASON, money_text, substitute
 from exporter.pages import history
 from exporter.pages.alertmanager import Alert, AlertState
 from exporter.pages.revenue import CurrencyRisk, at_risk

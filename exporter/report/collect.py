@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from exporter import conventions as c
 from exporter.config.timeintervals import Span
-from exporter.generate.messages import matcher
+from exporter.generate.rules.messages import matcher
 from exporter.report.prometheus import Prometheus, Series
 
 MAX_POINTS = 10_000  # a range query returns at most 11,000 points a series

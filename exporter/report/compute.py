@@ -14,7 +14,7 @@ from datetime import datetime
 from exporter.config import Config
 from exporter.config.maintenance import excluded_spans, windows_of
 from exporter.config.timeintervals import Span, merge
-from exporter.generate.objectives import le_bound
+from exporter.generate.rules.objectives import le_bound
 from exporter.report.collect import Counts, Raw, Scope
 from exporter.report.period import Period, inside
 

@@ -14,8 +14,8 @@ from exporter.conventions import ALERT_WATCHDOG
 from exporter.demo.fast import speed_up
 from exporter.demo.servers import ServerUnavailable
 from exporter.demo.stack import StackOptions, demo_stack, started_stack
-from exporter.generate.am_model import Route
-from exporter.generate.am_routes import route_tree
+from exporter.generate.alertmanager.model import Route
+from exporter.generate.alertmanager.routes import route_tree
 
 CONFIG = """
 alerts:

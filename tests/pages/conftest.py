@@ -20,7 +20,7 @@ from starlette.routing import Route
 from exporter.config import load_config
 from exporter.runtime import Runtime
 from exporter.server import create_app
-from tests.generate.test_alertmanager_server import alertmanager, post_alerts
+from tests.generate.alertmanager.test_server import alertmanager, post_alerts
 from tests.pages.browser import Browser, chromium
 from tests.servers import free_port, serve_app, wait_for
 

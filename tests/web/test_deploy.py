@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from exporter.cli import _parser
+from exporter.demo.compose import EXPORTER_WEB, OUT, SCRAPE_USER
 from exporter.demo.stack import get_json, process
-from exporter.generate.compose import EXPORTER_WEB, OUT, SCRAPE_USER
 from exporter.web.config import load_web_config
 from tests.generate.test_bundle import ROOT
 from tests.servers import free_port, wait_for

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from exporter.generate import render
-from exporter.generate.alertmanager import CONFIG_FILE, TEMPLATES_DIR
+from exporter.generate.alertmanager.files import CONFIG_FILE, TEMPLATES_DIR
 from exporter.generate.kubernetes import amc
 from exporter.generate.kubernetes.meta import (
     ALERTMANAGER_SECRET,

@@ -23,7 +23,7 @@ from typing import Any, TextIO
 
 import yaml
 
-from exporter.check_alertmanager import route_receivers
+from exporter.check.alertmanager import route_receivers
 from exporter.generate.kubernetes.alertmanager import CONFIG_SECRET_KEY, TEMPLATES_CONFIG_MAP
 from exporter.generate.kubernetes.operator_view import operator_config, prefixed
 from exporter.generate.kubernetes.rules import RULE_FILE_ANNOTATION

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from exporter.generate.grafana_provisioning import DASHBOARDS_DIR, DATASOURCES_DIR, FOLDER
+from exporter.generate.grafana.provisioning import DASHBOARDS_DIR, DATASOURCES_DIR, FOLDER
 from exporter.generate.kubernetes.meta import manifest, metadata, object_name
 from exporter.generate.kubernetes.options import KubernetesOptions
 

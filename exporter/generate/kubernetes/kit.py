@@ -15,7 +15,7 @@ from typing import Any
 
 from exporter.config import Config
 from exporter.generate import render
-from exporter.generate.alertmanager import ROUTING_TESTS_FILE
+from exporter.generate.alertmanager.files import ROUTING_TESTS_FILE
 from exporter.generate.bundle import BundleOptions, build
 from exporter.generate.kubernetes import grafana, rules, workload
 from exporter.generate.kubernetes.alertmanager import alertmanager_objects

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from exporter.generate.am_model import Matcher
+from exporter.generate.alertmanager.model import Matcher
 from exporter.generate.kubernetes.amc import INTEGRATIONS, ROUTE_FIELDS, TIME_FIELDS
 
 SECRETS_DIR = "/etc/alertmanager/secrets"

@@ -1,0 +1,1 @@
+"""`check`: the real promtool and amtool over a generated bundle."""

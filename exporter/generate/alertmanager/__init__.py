@@ -1,0 +1,1 @@
+"""Alertmanager: the routing tree, receivers, inhibitions, templates and their amtool cases."""

@@ -1,0 +1,1 @@
+"""Grafana: the three dashboards and their provisioning."""

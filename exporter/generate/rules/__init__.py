@@ -1,0 +1,1 @@
+"""Prometheus rules: alerting and recording rules built from a config."""

@@ -1,0 +1,1 @@
+"""promtool unit tests of the rules, generated from the same config."""
