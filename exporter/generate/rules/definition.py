@@ -117,15 +117,29 @@ def definition_annotations(
     name: str, alert: Alert, level: int, fill: Mapping[str, str]
 ) -> dict[str, str]:
     """The annotations of a definition's rule at `level`, placeholders filled from `fill`."""
-    summary = alert.summary or f"{name.replace('_', ' ').capitalize()}: {{probe}} is failing"
+    summary = f"{name.replace('_', ' ').capitalize()}: {{probe}} is failing"
+    return level_annotations(alert, level, fill, summary, DESCRIPTION, TECHNICAL)
+
+
+def level_annotations(
+    alert: Alert,
+    level: int,
+    fill: Mapping[str, str],
+    summary: str,
+    description: str,
+    technical: str,
+) -> dict[str, str]:
+    """The annotations of a rule of `alert` at `level`: the alert's own texts where it has
+    them, else the given ones; placeholders filled from `fill`."""
+    summary = alert.summary or summary
     if level:
         summary = f"Escalated to {alert.escalation_chain[level]} (level {level}): {summary}"
-    technical = alert.technical_message or TECHNICAL
+    technical = alert.technical_message or technical
     if not {"{reason}", "{error_details}"} & set(m.placeholders(technical)):
         technical += " Failure reason: {reason}."
     out = {
         c.ANNOTATION_SUMMARY: summary,
-        c.ANNOTATION_DESCRIPTION: DESCRIPTION,
+        c.ANNOTATION_DESCRIPTION: description,
         c.ANNOTATION_STAKEHOLDER: alert.stakeholder_message or alert.business_impact,
         c.ANNOTATION_TECHNICAL: technical,
         c.ANNOTATION_BUSINESS_IMPACT: alert.business_impact,

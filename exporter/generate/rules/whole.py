@@ -19,6 +19,7 @@ from exporter.generate.model import AlertingRule
 from exporter.generate.rules import messages as m
 from exporter.generate.rules.definition import (
     escalation_for,
+    level_annotations,
     levels,
     members,
     probe_matcher,
@@ -100,21 +101,5 @@ def whole_annotations(
     name: str, alert: Alert, level: int, fill: Mapping[str, str]
 ) -> dict[str, str]:
     """The annotations of a whole-of rule at `level`, placeholders filled from `fill`."""
-    summary = alert.summary or f"{name.replace('_', ' ').capitalize()} for tenant {{tenant}}"
-    if level:
-        summary = f"Escalated to {alert.escalation_chain[level]} (level {level}): {summary}"
-    technical = alert.technical_message or TECHNICAL
-    if not {"{reason}", "{error_details}"} & set(m.placeholders(technical)):
-        technical += " Failure reason: {reason}."
-    out = {
-        c.ANNOTATION_SUMMARY: summary,
-        c.ANNOTATION_DESCRIPTION: DESCRIPTION,
-        c.ANNOTATION_STAKEHOLDER: alert.stakeholder_message or alert.business_impact,
-        c.ANNOTATION_TECHNICAL: technical,
-        c.ANNOTATION_BUSINESS_IMPACT: alert.business_impact,
-        c.ANNOTATION_REVENUE_AT_RISK: "{revenue_at_risk}",
-        c.ANNOTATION_RECOVERY_SLA: "{recovery_sla}",
-    }
-    if alert.runbook_url:
-        out[c.ANNOTATION_RUNBOOK_URL] = alert.runbook_url
-    return {key: m.substitute(text, fill) for key, text in out.items()}
+    summary = f"{name.replace('_', ' ').capitalize()} for tenant {{tenant}}"
+    return level_annotations(alert, level, fill, summary, DESCRIPTION, TECHNICAL)
