@@ -72,7 +72,8 @@ def measure(label: str, source: Path | None, config: Path, args: argparse.Namesp
     command = [sys.executable, "-m", "exporter", "serve", "--config", str(config)]
     command += ["--listen", f"127.0.0.1:{port}", "--web.enable-lifecycle"]
     try:
-        with running(command, port, "business-exporter") as proc:
+        # Run from the checkout too: `python -m` puts the working directory first on the path.
+        with running(command, port, "business-exporter", cwd=source) as proc:
             settle(port, args.warmup)
             before = proc_status(proc.pid, "VmRSS")
             seconds, after = [], []

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/serve_cost.py [--targets 1000] [--interval 2] [--scrape 5]
                                          [--warmup 15] [--seconds 30] [--rounds 3] [--cpu 0]
+                                         [--old SOURCE_DIR]
 
 What a user pays for, not the bare probe: `business-exporter serve` runs --targets HTTP
 targets every --interval seconds against a local nginx (`return 200 "ok"`, a fresh connection
@@ -14,8 +15,10 @@ every --interval seconds, spread evenly over the interval, each target on its ow
 connection; its cost is its process' CPU over the window divided by the probes answered.
 
 Each round runs one then the other on the same CPU (--cpu), with this driver and nginx on the
-other CPUs; the ratio is taken per round and shown as min / median / max. Prints a table;
-asserts nothing.
+other CPUs; the ratio is taken per round and shown as min / median / max. With --old, each
+round first runs the exporter of SOURCE_DIR (a checkout of another commit, run with this .venv)
+on the same load, so that a change is measured against the code before it in the same rounds.
+Prints a table; asserts nothing.
 """
 
 from __future__ import annotations
@@ -72,13 +75,16 @@ class Load:
 
 
 @contextmanager
-def pinned(args: list[str], port: int, cpu: int, what: str) -> Iterator[subprocess.Popen[bytes]]:
+def pinned(
+    args: list[str], port: int, cpu: int, what: str, cwd: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """`args` running on CPU `cpu` alone, until the block ends."""
     proc = subprocess.Popen(
         args,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         preexec_fn=lambda: os.sched_setaffinity(0, {cpu}),
+        cwd=cwd,
     )
     try:
         wait_listening(port, proc, what)
@@ -112,18 +118,26 @@ def scrape_runs(port: int) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-def measure_ours(load: Load, url: str, cpu: int, folder: Path) -> Window:
+def measure_ours(
+    load: Load, url: str, cpu: int, folder: Path, source: Path | None = None
+) -> Window:
+    """This tree's exporter, or with `source` the one of that checkout."""
     config = folder / "serve.yaml"
     config.write_text(config_text(load.targets, load.interval, url))
     port = free_port()
-    exporter = Path(sys.executable).with_name("business-exporter")
-    args = [str(exporter), "serve", "--config", str(config), "--listen", f"127.0.0.1:{port}"]
-    with pinned(args, port, cpu, "business-exporter") as proc:
-        cpu_of = process_cpu(proc.pid)
-        scrape_for(load.warmup, load.scrape, port)
-        runs0, cpu0 = scrape_runs(port), cpu_of()
-        scrape_for(load.seconds, load.scrape, port)
-        runs1, cpu1 = scrape_runs(port), cpu_of()
+    args = [sys.executable, "-m", "exporter", "serve", "--config", str(config)]
+    args += ["--listen", f"127.0.0.1:{port}"]
+    if source is not None:  # its package first on the path, for the parser child too
+        os.environ["PYTHONPATH"] = str(source)
+    try:  # run from `source` too: `python -m` puts the working directory first on the path
+        with pinned(args, port, cpu, "business-exporter", cwd=source) as proc:
+            cpu_of = process_cpu(proc.pid)
+            scrape_for(load.warmup, load.scrape, port)
+            runs0, cpu0 = scrape_runs(port), cpu_of()
+            scrape_for(load.seconds, load.scrape, port)
+            runs1, cpu1 = scrape_runs(port), cpu_of()
+    finally:
+        os.environ.pop("PYTHONPATH", None)
     return Window(cpu1 - cpu0, runs1 - runs0)
 
 
@@ -203,17 +217,23 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0, help="the measured window")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cpu", type=int, default=0, help="the CPU both exporters run on")
+    parser.add_argument("--old", type=Path, help="a checkout of the code to compare with")
     args = parser.parse_args()
+    old = args.old.resolve() if args.old is not None else None
     load = Load(args.targets, args.interval, args.scrape, args.warmup, args.seconds)
     others = (os.sched_getaffinity(0) - {args.cpu}) or {args.cpu}
     os.sched_setaffinity(0, others)  # this driver, and nginx started from it
     rows: list[tuple[Window, Window]] = []
+    olds: list[Window] = []
     with tempfile.TemporaryDirectory(prefix="serve-cost-") as tmp:
         nginx, nginx_port = start_nginx(Path(tmp))
         url = f"http://127.0.0.1:{nginx_port}/"
         with nginx:
             print_header(load, args.cpu, others)
             for i in range(args.rounds):
+                if old is not None:
+                    olds.append(measure_ours(load, url, args.cpu, Path(tmp), old))
+                    print_old(olds[-1])
                 row = (
                     measure_ours(load, url, args.cpu, Path(tmp)),
                     measure_blackbox(load, url, args.cpu, Path(tmp)),
@@ -223,6 +243,11 @@ def main() -> int:
     ours = [o.cpu_ms_per_probe for o, _ in rows]
     theirs = [t.cpu_ms_per_probe for _, t in rows]
     print(f"\n{'min / median / max':>52}")
+    if olds:
+        old_costs = [o.cpu_ms_per_probe for o in olds]
+        print(f"{'old tree CPU-ms per probe':<34} {spread(old_costs):>26}")
+        changed = [n / o for n, o in zip(ours, old_costs, strict=True)]
+        print(f"{'this tree / old tree, per round':<34} {spread(changed):>26}")
     print(f"{'business_exporter CPU-ms per probe':<34} {spread(ours):>26}")
     print(f"{'blackbox_exporter CPU-ms per probe':<34} {spread(theirs):>26}")
     print(
@@ -242,6 +267,10 @@ def print_header(load: Load, cpu: int, others: set[int]) -> None:
         f"{'round':>5} {'business_exporter':>18} {'runs':>7} {'blackbox_exporter':>18} "
         f"{'probes':>7} {'failed':>6} {'ratio':>6}"
     )
+
+
+def print_old(old: Window) -> None:
+    print(f"{'old':>5} {old.cpu_ms_per_probe:>12.3f} CPU-ms {old.probes:>7.0f}")
 
 
 def print_round(i: int, ours: Window, theirs: Window) -> None:
