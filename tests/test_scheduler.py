@@ -19,7 +19,14 @@ from exporter import plan
 from exporter.config import Config, load_config, parse_config, parse_duration
 from exporter.probes import ProbeResult, Trace
 from exporter.runtime import Runtime, worst_case_in_flight
-from exporter.scheduler import LAG_BUCKETS, Scheduler, first_due, phase, run_once
+from exporter.scheduler import (
+    BATCH_WINDOW,
+    LAG_BUCKETS,
+    Scheduler,
+    first_due,
+    phase,
+    run_once,
+)
 from exporter.state import Histogram, TargetState
 from tests.fresh import in_fresh_process
 from tests.servers import async_wait_for, hung_server, serve_app
@@ -210,6 +217,35 @@ async def test_every_slot_is_either_run_or_counted_missed_exactly_once(ok_url: s
     # Each target may have one slot that has come but is not finished yet: in flight, waiting
     # for the only place, or its timer about to fire.
     assert slots - len(intervals) <= accounted <= slots
+
+
+async def test_runs_due_within_the_batch_window_start_together_and_never_after_their_slot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # On a 1 s grid, batch253's slot is 5.5 ms after batch347's, batch302's 41 ms after that.
+    names = ["batch347", "batch253", "batch302"]
+    started: dict[str, float] = {}
+
+    def prepare(spec: Any) -> Any:
+        async def record(trace: Trace | None) -> ProbeResult:
+            started.setdefault(spec.url.rsplit("/", 1)[1], asyncio.get_running_loop().time())
+            return ProbeResult.ok()
+
+        return record
+
+    monkeypatch.setitem(plan.PREPARE, "http", prepare)
+    scheduler = Scheduler()
+    applied = asyncio.get_running_loop().time()
+    scheduler.apply(config(*(target(n, f"http://127.0.0.1:9/{n}", interval="1s") for n in names)))
+    try:
+        await async_wait_for(lambda: len(started) == 3, what="a run of each target")
+    finally:
+        await scheduler.stop()
+    due = {name: first_due(name, 1.0, applied) for name in names}
+    assert started["batch253"] == pytest.approx(started["batch347"], abs=0.001)  # one wake
+    assert due["batch253"] - BATCH_WINDOW <= started["batch253"] < due["batch253"]
+    assert started["batch302"] >= due["batch302"] - 0.002  # the next wake: a timer tick early
+    assert all(started[n] <= due[n] + 0.5 for n in names)  # none waited for another's slot
 
 
 def test_phases_spread_targets_on_one_interval_evenly() -> None:
