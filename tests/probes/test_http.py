@@ -29,6 +29,7 @@ from exporter.conventions import (
     RESULT_SUCCESS,
 )
 from exporter.probes import ProbeResult, Trace
+from exporter.probes._http_client import _ResponseProtocol
 from exporter.probes.http import probe
 from tests.probes.conftest import TLS_NAME, AppServer, Handler, TLSServer
 
@@ -200,6 +201,19 @@ async def test_what_a_run_read_of_an_oversized_body_is_freed_with_the_run(
         tracemalloc.stop()
         gc.enable()
     assert held < 2 << 20  # not 8 x 1 MiB kept alive by the error's traceback
+
+
+async def test_a_run_leaves_nothing_for_the_cyclic_collector(app_server: AppServer) -> None:
+    gc.collect()
+    gc.disable()  # a cycle left by a run would stay in the heap until the next collection
+    try:
+        for _ in range(5):
+            assert (await run(app_server.url + "/status/200")).success
+        await asyncio.sleep(0)  # the transport's connection_lost, called soon after close
+        left = [o for o in gc.get_objects() if isinstance(o, _ResponseProtocol)]
+    finally:
+        gc.enable()
+    assert left == []
 
 
 # Body checks
