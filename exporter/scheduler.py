@@ -65,23 +65,72 @@ async def run_once(
     started = time.perf_counter()
     try:
         async with asyncio.timeout_at(loop.time() + plan.timeout):
-            with time_budget(plan.timeout):
-                result = await plan.probe(trace)
+            result = await _probe(plan, trace)
     except TimeoutError:
-        result = ProbeResult.failed(
-            REASON_TIMEOUT,
-            f"no result within the timeout of {format_duration(plan.timeout)}",
-            steps=_unfinished_steps(plan),
-        )
-        if trace:  # the probe was cut off before it could say so itself
-            trace.add(f"cancelled: {result.detail}")
+        result = _timed_out(plan, trace)
+    return result, time.perf_counter() - started
+
+
+async def _probe(plan: TargetPlan, trace: Trace | None) -> ProbeResult:
+    """The plan's probe, told its time budget; a probe that raises is a failed run."""
+    try:
+        with time_budget(plan.timeout):
+            return await plan.probe(trace)
     except Exception as err:  # a broken probe is a failed run, never a dead loop
         log.exception("probe %s raised", plan.name)
         detail = f"the probe raised {type(err).__name__}: {err}"
         result = ProbeResult.failed(REASON_ERROR, detail, steps=_unfinished_steps(plan))
         if trace:
             trace.add(f"crashed: {result.detail}")
-    return result, time.perf_counter() - started
+        return result
+
+
+def _timed_out(plan: TargetPlan, trace: Trace | None) -> ProbeResult:
+    result = ProbeResult.failed(
+        REASON_TIMEOUT,
+        f"no result within the timeout of {format_duration(plan.timeout)}",
+        steps=_unfinished_steps(plan),
+    )
+    if trace:  # the probe was cut off before it could say so itself
+        trace.add(f"cancelled: {result.detail}")
+    return result
+
+
+class _Cutoff:
+    """Runs started together with one timeout: a single timer cuts off those still running.
+
+    asyncio.timeout() arms and cancels a timer of its own for every run, 5 us a run on uvloop;
+    the runs one wake-up starts share one timer, cancelled when the last of them ends. A run
+    cut off is cancelled, and tells that cancellation from any other by asking cut_off().
+    """
+
+    __slots__ = ("_expired", "_running", "_timer")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
+        self._running: set[asyncio.Task[None]] = set()
+        self._expired: set[asyncio.Task[None]] = set()
+        self._timer: asyncio.TimerHandle | None = loop.call_at(deadline, self._expire)
+
+    def add(self, run: asyncio.Task[None]) -> None:
+        self._running.add(run)
+
+    def finished(self, run: asyncio.Task[None]) -> None:
+        self._running.discard(run)
+        self._expired.discard(run)
+        if not self._running and self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def cut_off(self, run: asyncio.Task[None]) -> bool:
+        """Whether `run`'s cancellation was this timer's alone (none other is pending)."""
+        return run in self._expired and run.uncancel() == 0
+
+    def _expire(self) -> None:
+        self._timer = None
+        for run in self._running:
+            if not run.done():
+                self._expired.add(run)
+                run.cancel()
 
 
 def _unfinished_steps(plan: TargetPlan) -> list[StepResult]:
@@ -222,24 +271,38 @@ class Scheduler:
     def _wake(self) -> None:
         self._timer, self._timer_at = None, math.inf
         now = self._loop.time()
+        cutoffs: dict[float, _Cutoff] = {}
         while self._due and self._due[0][0] <= now + BATCH_WINDOW:
             due, _, state, target = heapq.heappop(self._due)
             if not self._current(state, target):
                 continue
             if self.in_flight < self.max_concurrency:
-                self._start(due, state, target)
+                self._start(due, state, target, now, cutoffs)
             else:
                 self._waiting.append((due, state, target))
         if self._due:
             self._arm(self._due[0][0])
 
-    def _start(self, due: float, state: TargetState, target: TargetPlan) -> None:
+    def _start(
+        self,
+        due: float,
+        state: TargetState,
+        target: TargetPlan,
+        now: float,
+        cutoffs: dict[float, _Cutoff],
+    ) -> None:
+        """Start a run; `cutoffs` are the timers, by timeout, of the runs started with it."""
         self.in_flight += 1
-        run = self._loop.create_task(self._run(due, state, target))
+        cutoff = cutoffs.get(target.timeout)
+        if cutoff is None:
+            cutoff = cutoffs[target.timeout] = _Cutoff(self._loop, now + target.timeout)
+        run = self._loop.create_task(self._run(due, state, target, cutoff))
+        cutoff.add(run)
         self._runs[target.name] = run
 
     def _start_waiting(self) -> None:
         now = self._loop.time()
+        cutoffs: dict[float, _Cutoff] = {}
         while self.in_flight < self.max_concurrency:
             if self._on_demand and (
                 not self._waiting or self._on_demand[0][0] <= self._waiting[0][0]
@@ -255,7 +318,7 @@ class Scheduler:
             if not self._current(state, target):
                 continue
             if now < due + target.interval:
-                self._start(due, state, target)
+                self._start(due, state, target, now, cutoffs)
             else:  # its next slot has come meanwhile: this run is missed, not run late
                 self.missed_runs += 1
                 self._push(self._next_due(due, target.interval, now), state, target)
@@ -265,17 +328,29 @@ class Scheduler:
         if run is not None:
             run.cancel()
 
-    async def _run(self, due: float, state: TargetState, target: TargetPlan) -> None:
+    async def _run(
+        self, due: float, state: TargetState, target: TargetPlan, cutoff: _Cutoff
+    ) -> None:
         loop = self._loop
+        run = asyncio.current_task(loop)
+        assert run is not None
         self.lag.observe(max(0.0, loop.time() - due))
+        started = time.perf_counter()
         try:
-            result, duration = await run_once(target, loop=loop)
+            try:
+                result = await _probe(target, None)
+            except asyncio.CancelledError:
+                if not cutoff.cut_off(run):
+                    raise  # the target was dropped or changed, or the scheduler stops
+                result = _timed_out(target, None)
+            duration = time.perf_counter() - started
             if self._current(state, target) and state.record(result, duration, time.time()):
                 _log_transition(state, result)
         finally:
+            cutoff.finished(run)
             # The next slot is set here whatever happened, so a target's schedule never dies;
             # a cancelled run's target was dropped or changed, and its new entry is already in.
-            if self._runs.get(target.name) is asyncio.current_task(loop):
+            if self._runs.get(target.name) is run:
                 del self._runs[target.name]
             if self.running and self._current(state, target):
                 self._push(self._next_due(due, target.interval, loop.time()), state, target)

@@ -248,6 +248,28 @@ async def test_runs_due_within_the_batch_window_start_together_and_never_after_t
     assert all(started[n] <= due[n] + 0.5 for n in names)  # none waited for another's slot
 
 
+async def test_runs_started_together_are_each_cut_off_at_their_timeout(ok_url: str) -> None:
+    # Slots 5.5 ms apart on a 1 s grid: one wake-up starts both, and they share a timer.
+    scheduler = Scheduler()
+    with hung_server() as (hung_url, _):
+        scheduler.apply(
+            config(
+                target("batch347", ok_url, interval="1s", timeout="300ms"),
+                target("batch253", hung_url, interval="1s", timeout="300ms"),
+                target("other", ok_url, interval="1s", timeout="300ms"),
+            )
+        )
+        fast, hung = scheduler.states["batch347"], scheduler.states["batch253"]
+        try:
+            await async_wait_for(lambda: hung.last_result is not None, what="the hung run ended")
+        finally:
+            await scheduler.stop()
+    assert (fast.last_result and fast.last_result.reason) == "success"
+    assert (hung.last_result and hung.last_result.reason) == "timeout"
+    assert 0.28 <= hung.last_duration < 0.5  # cut off at its own timeout though its peer ended
+    assert scheduler.in_flight == 0
+
+
 def test_phases_spread_targets_on_one_interval_evenly() -> None:
     offsets = [phase(f"target_{i}", 10.0) for i in range(1000)]
     assert all(0 <= o < 10 for o in offsets)
