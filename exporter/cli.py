@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--max-concurrent-probes",
-        type=int,
+        type=_positive,
         help="global limit (default: from the config, room for every target to hang at once)",
     )
     _web_options(serve)

@@ -16,6 +16,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from exporter import plan
+from exporter.cli import main
 from exporter.config import Config, load_config, parse_config, parse_duration
 from exporter.probes import ProbeResult, Trace
 from exporter.runtime import Runtime, worst_case_in_flight
@@ -326,6 +327,18 @@ def test_a_limit_below_the_worst_case_is_reported_at_start(
 
 
 # The default limit, computed from the config
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "many"])
+def test_a_concurrency_limit_that_would_run_nothing_is_refused(
+    value: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "targets.yaml"
+    path.write_text("targets:\n" + target("a", "http://127.0.0.1:9/"))
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--config", str(path), "--max-concurrent-probes", value])
+    assert exited.value.code == 2
+    assert "must be a whole number of 1 or more" in capsys.readouterr().err
 
 
 def hung_and_healthy(hung_url: str, ok_url: str, hung: int, healthy: int) -> Config:
