@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import pickle
 import resource
 import time
 from collections.abc import Callable
@@ -24,7 +25,11 @@ log = logging.getLogger(__name__)
 
 
 class Runtime:
-    """Owns the live config. A reload that fails keeps the old config running."""
+    """Owns the live config. A reload that fails keeps the old config running.
+
+    The targets run as plans (exporter/plan.py) in the scheduler's state table; `config`
+    keeps the rest of the config (alerts, tenants, maintenance...) without its targets.
+    """
 
     def __init__(
         self,
@@ -46,7 +51,8 @@ class Runtime:
         Without `max_concurrency`, the limit is computed from each config loaded
         (default_concurrency).
         """
-        self.config = config
+        self.config = without_targets(config)
+        self._starting: Config | None = config  # until start() has compiled its targets
         self.config_path = config_path
         self.shard = shard
         self.limits = limits
@@ -66,14 +72,22 @@ class Runtime:
         self._pending: set[asyncio.Task[ConfigError | None]] = set()
         self._heap = HeapSettler()
         self._inputs = inputs
+        # Other shards' targets, for /probe: each pickled (a few hundred bytes, where the
+        # parsed model takes kilobytes) and compiled when first asked for.
+        self._others: dict[str, bytes] = {}
         self._unscheduled: dict[str, TargetPlan] = {}  # /probe's plans of other shards' targets
 
     def start(self) -> None:
         """Start the scheduler; call from the event loop."""
-        self.scheduler.apply(self._mine(self.config))
-        self._heap.settle_later(settle_delay(self.config))
-        where = f" (shard {self.shard} of {len(self.config.targets)})" if self.shard else ""
-        log.info("probing %d targets%s", len(self.scheduler.states), where)
+        config, self._starting = self._starting, None
+        if config is None:  # started before: the plans are the scheduler's already
+            plans = [state.plan for state in self.scheduler.states.values()]
+        else:
+            plans, self._others = _compile(config, self._mine(config), {})
+            where = f" (shard {self.shard} of {len(config.targets)})" if self.shard else ""
+            log.info("probing %d targets%s", len(plans), where)
+        self.scheduler.apply_plans(plans)
+        self._heap.settle_later(settle_delay(p.interval for p in plans))
 
     async def stop(self) -> None:
         self._heap.thaw()
@@ -118,38 +132,36 @@ class Runtime:
             return outcome
         if outcome is None:
             self._succeeded()
-            log.info("config unchanged: %d targets kept as they run", len(self.config.targets))
+            log.info("config unchanged: %d targets kept as they run", len(self.scheduler.states))
             return None
         loaded, inputs = outcome
         if self._adjust is not None:
             loaded = self._adjust(loaded)
-        mine = self._mine(loaded)
         # Compiled in the worker thread too: 10,000 changed targets take 0.5 s, which on the
         # loop would hold back every probe due meanwhile. The plans it reads stay as they are:
         # only a reload changes them, and reloads run one at a time.
         running = {name: state.plan for name, state in self.scheduler.states.items()}
-        plans = await asyncio.to_thread(compile_plans, mine.targets, running)
-        self._apply(loaded, inputs, plans)
+        mine = self._mine(loaded)
+        plans, others = await asyncio.to_thread(_compile, loaded, mine, running)
+        self._apply(loaded, inputs, plans, others)
         return None
 
-    def _apply(self, loaded: Config, inputs: Inputs | None, plans: list[TargetPlan]) -> None:
+    def _apply(
+        self,
+        loaded: Config,
+        inputs: Inputs | None,
+        plans: list[TargetPlan],
+        others: dict[str, bytes],
+    ) -> None:
         self._inputs = inputs
+        self._others = others
         self._unscheduled.clear()
         self._heap.thaw()  # the old config's objects must be collectable again
         self.scheduler.apply_plans(plans)
-        self.config = self._sharing_running_targets(loaded)
-        self._heap.settle_later(settle_delay(loaded))
+        self.config = without_targets(loaded)
+        self._heap.settle_later(settle_delay(p.interval for p in plans))
         self._succeeded()
         log.info("config reloaded: %d targets", len(loaded.targets))
-
-    def _sharing_running_targets(self, config: Config) -> Config:
-        """`config` holding the running target, where it kept its plan, for the equal one just
-        parsed: that copy is then freed at once, not kept for as long as the config runs."""
-        states = self.scheduler.states
-        running = [states[t.name].plan.target if t.name in states else t for t in config.targets]
-        if all(a is b for a, b in zip(running, config.targets, strict=True)):
-            return config
-        return config.model_copy(update={"targets": running})
 
     def _succeeded(self) -> None:
         self.last_reload_successful = True
@@ -170,20 +182,35 @@ class Runtime:
     def plan(self, name: str) -> TargetPlan | None:
         """The plan of the configured target `name`: the scheduler's, or, for a target another
         shard probes, compiled now and kept until the config changes."""
-        target = self.config.target(name)
-        if target is None:
-            return None
         state = self.scheduler.states.get(name)
-        if state is not None and state.plan.target == target:
+        if state is not None:
             return state.plan
         kept = self._unscheduled.get(name)
-        if kept is None or kept.target is not target:
-            kept = self._unscheduled[name] = compile_plan(target)
+        pickled = self._others.get(name)
+        if kept is None and pickled is not None:
+            kept = self._unscheduled[name] = compile_plan(pickle.loads(pickled))  # our own
         return kept
 
     @property
     def ready(self) -> bool:
         return self.scheduler.running
+
+
+def _compile(
+    config: Config, mine: Config, running: dict[str, TargetPlan]
+) -> tuple[list[TargetPlan], dict[str, bytes]]:
+    """Plans of this shard's targets (`mine`), and the other shards' targets pickled."""
+    plans = compile_plans(mine.targets, running)
+    if len(mine.targets) == len(config.targets):
+        return plans, {}
+    names = {plan.name for plan in plans}
+    others = {t.name: pickle.dumps(t) for t in config.targets if t.name not in names}
+    return plans, others
+
+
+def without_targets(config: Config) -> Config:
+    """The config as the runtime keeps it: its targets live on as plans."""
+    return config.model_copy(update={"targets": []})
 
 
 def worst_case_in_flight(config: Config) -> float:

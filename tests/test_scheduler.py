@@ -257,13 +257,14 @@ def test_a_limit_below_the_worst_case_is_reported_at_start(
     targets = [
         target(f"t{i}", "http://127.0.0.1:1/", interval="10s", timeout="5s") for i in range(8)
     ]
-    runtime = Runtime(config(*targets), None, max_concurrency=3)
-    assert worst_case_in_flight(runtime.config) == 4
+    eight = config(*targets)
+    runtime = Runtime(eight, None, max_concurrency=3)
+    assert worst_case_in_flight(eight) == 4
     with caplog.at_level(logging.WARNING):
-        runtime._mine(runtime.config)
+        runtime._mine(eight)
     assert "4 probes would be in flight, above --max-concurrent-probes 3" in caplog.text
     caplog.clear()
-    Runtime(config(*targets), None, max_concurrency=4)._mine(runtime.config)
+    Runtime(eight, None, max_concurrency=4)._mine(eight)
     assert caplog.text == ""
 
 
