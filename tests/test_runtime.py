@@ -4,6 +4,7 @@ from pathlib import Path
 
 from exporter.config import Config, load_config
 from exporter.runtime import Runtime
+from exporter.sharding import Shard
 
 TARGET = """
   - name: {name}
@@ -29,5 +30,31 @@ async def test_a_reload_adjusts_the_new_config_as_the_first_one_was(tmp_path: Pa
         assert await runtime.reload() is None
         assert sorted(runtime.scheduler.states) == ["a", "c"]
         assert runtime.config.targets == []  # they run as plans
+    finally:
+        await runtime.stop()
+
+
+async def test_probe_runs_another_shards_target_as_its_config_says_now(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    names = [f"t{i}" for i in range(8)]
+    path.write_text("targets:" + "".join(TARGET.format(name=n) for n in names))
+    shard = Shard(1, 2)
+    other = next(n for n in names if not shard.owns(n))
+    runtime = Runtime(load_config(path), path, shard=shard)
+    runtime.start()
+    try:
+        assert other not in runtime.scheduler.states
+        plan = runtime.plan(other)
+        assert plan is not None
+        assert (plan.name, plan.interval) == (other, 3600.0)
+        assert runtime.plan(other) is plan  # compiled once while the config holds
+        result, _ = await runtime.on_demand.run(plan)
+        assert result.reason == "connect_error"
+        path.write_text(path.read_text().replace("interval: 1h", "interval: 2h"))
+        assert await runtime.reload() is None
+        again = runtime.plan(other)
+        assert again is not None
+        assert again.interval == 7200.0
+        assert runtime.plan("nothing") is None
     finally:
         await runtime.stop()

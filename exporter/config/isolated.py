@@ -3,8 +3,8 @@
 A parse peaks at about three times what the parsed config then keeps (YAML nodes, raw
 data, validated models: some 10 MB per 1,000 targets), and the memory allocators keep much of
 such a peak after it is freed. Parsed in a child, the peak goes with the child: the exporter
-only receives the compact result, pickled (bench/memory.py: with 10,000 targets the
-exporter's peak RSS drops from 153 MB to 89 MB, and its RSS once running stays at 87 MB).
+only receives the result, pickled, and compiles its targets into plans (bench/memory.py: with
+10,000 targets the exporter's peak RSS dropped from 153 MB to 89 MB when this was added).
 The child is also where the parse's limits hold without touching the exporter: it caps its
 own address space, and the parent kills it at the time limit.
 
