@@ -20,7 +20,7 @@ from exporter.labels import LabelText
 from exporter.probes import http, openapi, postgres, redis, steps, tcp
 from exporter.probes._mask import PreparedProbe, secrets_of
 
-PREPARE: dict[str, Callable[[Any], PreparedProbe[Any, Any]]] = {
+PREPARE: dict[str, Callable[[Any], PreparedProbe[Any, Any, Any]]] = {
     "http": http.prepare,
     "openapi": openapi.prepare,
     "steps": steps.prepare,
@@ -81,7 +81,7 @@ class TargetPlan:
     failure_threshold: int
     about: TargetAbout
     labels: LabelText
-    probe: PreparedProbe[Any, Any]
+    probe: PreparedProbe[Any, Any, Any]
     step_names: tuple[str, ...]  # a multi-step kind's steps, reported failed when cut off
     digest: bytes  # of the target's config (target_digest): equal for an unchanged target
 

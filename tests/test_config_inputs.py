@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from exporter.config import HTTPSpec, load_config
+from exporter.config import load_config
 from exporter.config.inputs import file_digest, inputs_of, load_with_inputs
 from exporter.config.isolated import load_config_isolated
 from exporter.config.limits import DEFAULT_LIMITS
@@ -44,9 +44,10 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
 
 def authorization(runtime: Runtime, name: str) -> str:
-    spec = runtime.scheduler.states[name].plan.probe.spec
-    assert isinstance(spec, HTTPSpec)
-    return spec.headers["Authorization"].reveal()  # type: ignore[union-attr]
+    prepared = runtime.scheduler.states[name].plan.probe.plan
+    assert prepared is not None
+    (header,) = [h for h in prepared.first.headers if h.name == "Authorization"]
+    return str(header.value)
 
 
 async def test_an_unchanged_config_is_kept_without_a_parse_and_a_changed_one_is_parsed(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import threading
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,27 @@ def test_a_plan_holds_what_a_run_needs_prepared() -> None:
     assert plan.probe.plan.first.tls
     with pytest.raises(AttributeError):  # frozen: a plan changes only by compiling a new one
         plan.timeout = 1.0  # type: ignore[misc]
+
+
+def reachable(root: object) -> set[int]:
+    """The ids of the objects `root` holds, directly or not (functions and classes aside)."""
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen or isinstance(obj, type | types.FunctionType | types.ModuleType):
+            continue
+        seen.add(id(obj))
+        todo.extend(gc.get_referents(obj))
+    return seen
+
+
+def test_an_http_plan_keeps_no_part_of_the_parsed_target() -> None:
+    (one,) = config(target("a", "https://example.test/x")).targets
+    assert one.http is not None
+    plan = compile_plan(one)
+    parsed = [one, one.http, one.http.tls, one.http.headers, one.http.valid_status_codes]
+    assert not {id(model) for model in parsed} & reachable(plan)
 
 
 def test_an_unchanged_target_keeps_its_plan_and_a_changed_one_gets_a_new_one() -> None:
