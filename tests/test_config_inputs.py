@@ -10,7 +10,7 @@ import pytest
 
 from exporter.config import load_config
 from exporter.config.inputs import file_digest, inputs_of, load_with_inputs
-from exporter.config.isolated import load_config_isolated
+from exporter.config.isolated import load_parsed_isolated
 from exporter.config.limits import DEFAULT_LIMITS
 from exporter.runtime import Runtime
 
@@ -37,9 +37,9 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
     def counted(path: Path, *args: Any, **kwargs: Any) -> Any:
         parsed.append(path)
-        return load_config_isolated(path, *args, **kwargs)
+        return load_parsed_isolated(path, *args, **kwargs)
 
-    monkeypatch.setattr("exporter.config.inputs.load_config_isolated", counted)
+    monkeypatch.setattr("exporter.config.inputs.load_parsed_isolated", counted)
     return parsed
 
 

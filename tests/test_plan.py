@@ -131,11 +131,11 @@ async def test_a_reload_compiles_its_plans_off_the_event_loop(
 ) -> None:
     threads: list[threading.Thread] = []
 
-    def compiling(targets: Any, running: Any) -> Any:
+    def compiling(target: Any, *args: Any) -> Any:
         threads.append(threading.current_thread())
-        return compile_plans(targets, running)
+        return compile_plan(target, *args)
 
-    monkeypatch.setattr("exporter.runtime.compile_plans", compiling)
+    monkeypatch.setattr("exporter.runtime.compile_plan", compiling)
     path = tmp_path / "config.yaml"
     path.write_text("targets:\n" + target("a", "http://127.0.0.1:1/"))
     runtime = Runtime(load_config(path), path, max_concurrency=10)

@@ -2,7 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from exporter.config import Config, load_config
+import pytest
+
+from exporter.config import Config, Target, load_config
+from exporter.config.inputs import load_with_inputs
+from exporter.config.limits import DEFAULT_LIMITS
+from exporter.config.parsed import PickledTarget
 from exporter.runtime import Runtime
 from exporter.sharding import Shard
 
@@ -56,5 +61,39 @@ async def test_probe_runs_another_shards_target_as_its_config_says_now(tmp_path:
         assert again is not None
         assert again.interval == 7200.0
         assert runtime.plan("nothing") is None
+    finally:
+        await runtime.stop()
+
+
+async def test_a_reload_unpickles_only_the_targets_whose_config_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("targets:" + "".join(TARGET.format(name=n) for n in ("a", "b", "c")))
+    loaded, inputs = load_with_inputs(path, DEFAULT_LIMITS, in_process_fallback=False)
+    runtime = Runtime(loaded, path, max_concurrency=10, inputs=inputs)
+    runtime.start()
+    unpickled: list[str] = []
+    load = PickledTarget.load
+
+    def counted(self: PickledTarget) -> Target:
+        unpickled.append(self.name)
+        return load(self)
+
+    monkeypatch.setattr(PickledTarget, "load", counted)
+    try:
+        states = dict(runtime.scheduler.states)
+        path.write_text(path.read_text() + "# edited: parsed again, no target changed\n")
+        assert await runtime.reload() is None
+        assert unpickled == []
+        assert runtime.scheduler.states == states
+        assert all(runtime.scheduler.states[n].plan is states[n].plan for n in states)
+        path.write_text(
+            path.read_text().replace("name: b\n    severity: low", "name: b\n    severity: high")
+        )
+        assert await runtime.reload() is None
+        assert unpickled == ["b"]
+        assert runtime.scheduler.states["b"].plan.about.severity == "high"
+        assert runtime.scheduler.states["a"].plan is states["a"].plan
     finally:
         await runtime.stop()
