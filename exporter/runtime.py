@@ -88,6 +88,7 @@ class Runtime:
             plans, self._others = _compile(parsed, self._mine(parsed), {})
             where = f" (shard {self.shard} of {len(parsed.targets)})" if self.shard else ""
             log.info("probing %d targets%s", len(plans), where)
+            parsed.release()
         self.scheduler.apply_plans(plans)
         self._heap.settle_later(settle_delay(p.interval for p in plans))
 

@@ -37,7 +37,7 @@ class PickledTarget:
         return target
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Parsed:
     """A parsed config: the rest of it as models, its targets each pickled on its own."""
 
@@ -61,6 +61,11 @@ class Parsed:
         )
         files = tuple(deployment_files(config))
         return cls(config.model_copy(update={"targets": []}), targets, files)
+
+    def release(self) -> None:
+        """Forget the targets, once compiled: whoever handed this over (serve and its caller)
+        may hold it for as long as the exporter runs, and 10,000 pickled targets take 20 MB."""
+        self.targets, self.files = (), ()
 
     def whole(self) -> Config:
         """The config with its targets, all unpickled."""

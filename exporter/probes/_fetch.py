@@ -7,6 +7,7 @@ by exporter/probes/_connect.py, which tcp uses alone). Trouble with the target i
 
 from __future__ import annotations
 
+import functools
 import re
 import socket
 import ssl
@@ -111,9 +112,16 @@ class Redirects:
 
     @classmethod
     def of(cls, spec: RequestSpec) -> Redirects:
-        return cls(
-            spec.follow_redirects, spec.max_redirects, spec.max_response_bytes, spec.tls.server_name
+        """The spec's rules, one object for the many specs that give the same (the defaults)."""
+        tls = spec.tls
+        return _redirects(
+            spec.follow_redirects, spec.max_redirects, spec.max_response_bytes, tls.server_name
         )
+
+
+@functools.lru_cache(maxsize=1024)
+def _redirects(follow: bool, most: int, max_bytes: int, server_name: str | None) -> Redirects:
+    return Redirects(follow, most, max_bytes, server_name)
 
 
 async def follow(

@@ -219,8 +219,12 @@ def prepare(
         plan: P | None = make(spec)
     except Exception:  # the run makes it again and fails as a run does
         plan, remake = None, functools.partial(make, spec)
-    secrets = Mask(secrets_of(spec))
-    return PreparedProbe(runs(spec), remake, body, secrets, plan, tuple(spec.step_names()))
+    found = secrets_of(spec)
+    mask = Mask(found) if found else _NO_SECRETS  # each run adds to a copy of its own
+    return PreparedProbe(runs(spec), remake, body, mask, plan, tuple(spec.step_names()))
+
+
+_NO_SECRETS = Mask()
 
 
 def the_spec(spec: S) -> S:

@@ -6,6 +6,7 @@ result = await probe(HTTPSpec.model_validate({"url": "https://api.example.com/he
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import time
 from dataclasses import dataclass
@@ -48,7 +49,13 @@ class Expected:
 
     @classmethod
     def of(cls, spec: HTTPSpec) -> Expected:
-        return cls(tuple(spec.valid_status_codes), spec.max_duration)
+        """The spec's expectations, one object for the many specs that give the same."""
+        return _expected(tuple(spec.valid_status_codes), spec.max_duration)
+
+
+@functools.lru_cache(maxsize=1024)
+def _expected(codes: tuple[StatusPattern, ...], max_duration: float | None) -> Expected:
+    return Expected(codes, max_duration)
 
 
 @dataclass(frozen=True, slots=True)
