@@ -74,7 +74,7 @@ class Runtime:
         self._pending: set[asyncio.Task[ConfigError | None]] = set()
         self._heap = HeapSettler()
         self._inputs = inputs
-        # Other shards' targets, for /probe: each pickled (a few hundred bytes, where the
+        # Other shards' targets, for /probe: each pickled (about 1 KB, where the
         # parsed model takes kilobytes) and compiled when first asked for.
         self._others: dict[str, bytes] = {}
         self._unscheduled: dict[str, TargetPlan] = {}  # /probe's plans of other shards' targets
