@@ -48,11 +48,12 @@ def config_text(targets: int) -> str:
 def runtime_of(targets: int, failing: float, folder: Path) -> Runtime:
     path = folder / f"targets-{targets}.yaml"
     path.write_text(config_text(targets))
-    runtime = Runtime(load_config(path), path, max_concurrency=100)
+    config = load_config(path)
+    runtime = Runtime(config, path, max_concurrency=100)
     now = time.time()
     bad = ProbeResult.failed("unexpected_status", "status 500, expected 2xx")
     every = max(1, round(1 / failing)) if failing else 0
-    for i, target in enumerate(runtime.config.targets):
+    for i, target in enumerate(config.targets):
         state = TargetState(compile_plan(target))
         fails = every and i % every == 0
         for run in range(HISTORY_RUNS):

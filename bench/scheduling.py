@@ -158,8 +158,10 @@ def main() -> None:
                 os.sched_setaffinity(0, {args.cpu})
             url = f"http://127.0.0.1:{port}/"
             text = config_text(args.targets, args.interval, url, hung, args.hung, args.timeout)
-            runtime = Runtime(parse_config(text), None, args.max_concurrent_probes)
-            startup = settle_delay(runtime.config) + 1.0
+            config = parse_config(text)
+            runtime = Runtime(config, None, args.max_concurrent_probes)
+            startup = settle_delay(t.interval for t in config.targets) + 1.0
+            del config
             result = uvloop.run(run(runtime, args.seconds, args.scrape, startup))
     expected = args.targets * args.seconds / parse_duration(args.interval)
     pinned = f" pinned to CPU {args.cpu}" if args.cpu is not None else ""

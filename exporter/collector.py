@@ -38,7 +38,7 @@ def probe_families(states: list[TargetState]) -> Iterator[Metric]:
     for family in PROBE_FAMILIES:
         metric = Metric(family.name, family.doc, family.type)
         for state in states:
-            labels = state.target.static_labels()
+            labels = state.about.static_labels()
             for name, extra, extra_value, value in family.samples(state):
                 extras = extra_labels(extra, extra_value)
                 metric.add_sample(name, {**labels, **extras} if extras else labels, value)

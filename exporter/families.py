@@ -99,11 +99,11 @@ def _last_success(s: TargetState) -> Iterator[Sample]:
 
 
 def _interval(s: TargetState) -> Iterator[Sample]:
-    yield c.PROBE_INTERVAL, "", "", s.target.interval
+    yield c.PROBE_INTERVAL, "", "", s.plan.interval
 
 
 def _revenue(s: TargetState) -> Iterator[Sample]:
-    money = s.target.revenue_at_risk
+    money = s.about.revenue_at_risk
     if money is not None:
         yield c.PROBE_REVENUE_AT_RISK, c.LABEL_CURRENCY, money.currency, money.amount
 

@@ -28,9 +28,7 @@ def maintenance_families(runtime: Runtime, now: float | None = None) -> Iterator
     if not windows:
         return
     when = datetime.fromtimestamp(time.time() if now is None else now, UTC)
-    scopes = sorted(
-        {(s.target.tenant, s.target.service) for s in runtime.scheduler.states.values()}
-    )
+    scopes = sorted({(s.about.tenant, s.about.service) for s in runtime.scheduler.states.values()})
     family = _family(
         c.MAINTENANCE_ACTIVE,
         "1 while a maintenance window holds for a tenant's service: its runs page nobody "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import pickle
 import resource
 import time
 from collections.abc import Callable
@@ -13,9 +14,10 @@ from pathlib import Path
 from exporter.config import Config, ConfigError
 from exporter.config.inputs import Inputs, Loaded, load_with_inputs
 from exporter.config.limits import DEFAULT_LIMITS, ConfigLimits
+from exporter.config.parsed import Parsed, PickledTarget
 from exporter.heap import HeapSettler, settle_delay
 from exporter.ondemand import OnDemandProbes
-from exporter.plan import TargetPlan, compile_plan, compile_plans
+from exporter.plan import LabelSets, TargetPlan, compile_plan
 from exporter.scheduler import Scheduler
 from exporter.sharding import Shard
 from exporter.web import DEFAULT_MAX_PENDING_PROBES
@@ -24,11 +26,15 @@ log = logging.getLogger(__name__)
 
 
 class Runtime:
-    """Owns the live config. A reload that fails keeps the old config running."""
+    """Owns the live config. A reload that fails keeps the old config running.
+
+    The targets run as plans (exporter/plan.py) in the scheduler's state table; `config`
+    keeps the rest of the config (alerts, tenants, maintenance...) without its targets.
+    """
 
     def __init__(
         self,
-        config: Config,
+        config: Config | Parsed,
         config_path: Path | None,
         max_concurrency: int | None = None,
         shard: Shard | None = None,
@@ -46,7 +52,9 @@ class Runtime:
         Without `max_concurrency`, the limit is computed from each config loaded
         (default_concurrency).
         """
-        self.config = config
+        parsed = config if isinstance(config, Parsed) else Parsed.of(config)
+        self.config = parsed.rest  # the targets live on as plans
+        self._starting: Parsed | None = parsed  # until start() has compiled its targets
         self.config_path = config_path
         self.shard = shard
         self.limits = limits
@@ -54,7 +62,7 @@ class Runtime:
         self._fixed_limit = max_concurrency
         if max_concurrency is None:
             raise_open_files_limit()
-            max_concurrency = default_concurrency(self._select(config))
+            max_concurrency = concurrency_for(_worst_case(self._select(parsed)))
         self.scheduler = Scheduler(max_concurrency)
         self.on_demand = OnDemandProbes(self.scheduler, max_pending_probes)
         self.last_reload_successful = True
@@ -66,14 +74,23 @@ class Runtime:
         self._pending: set[asyncio.Task[ConfigError | None]] = set()
         self._heap = HeapSettler()
         self._inputs = inputs
+        # Other shards' targets, for /probe: each pickled (about 1 KB, where the
+        # parsed model takes kilobytes) and compiled when first asked for.
+        self._others: dict[str, bytes] = {}
         self._unscheduled: dict[str, TargetPlan] = {}  # /probe's plans of other shards' targets
 
     def start(self) -> None:
         """Start the scheduler; call from the event loop."""
-        self.scheduler.apply(self._mine(self.config))
-        self._heap.settle_later(settle_delay(self.config))
-        where = f" (shard {self.shard} of {len(self.config.targets)})" if self.shard else ""
-        log.info("probing %d targets%s", len(self.scheduler.states), where)
+        parsed, self._starting = self._starting, None
+        if parsed is None:  # started before: the plans are the scheduler's already
+            plans = [state.plan for state in self.scheduler.states.values()]
+        else:
+            plans, self._others = _compile(parsed, self._mine(parsed), {})
+            where = f" (shard {self.shard} of {len(parsed.targets)})" if self.shard else ""
+            log.info("probing %d targets%s", len(plans), where)
+            parsed.release()
+        self.scheduler.apply_plans(plans)
+        self._heap.settle_later(settle_delay(p.interval for p in plans))
 
     async def stop(self) -> None:
         self._heap.thaw()
@@ -118,67 +135,66 @@ class Runtime:
             return outcome
         if outcome is None:
             self._succeeded()
-            log.info("config unchanged: %d targets kept as they run", len(self.config.targets))
+            log.info("config unchanged: %d targets kept as they run", len(self.scheduler.states))
             return None
         loaded, inputs = outcome
         if self._adjust is not None:
-            loaded = self._adjust(loaded)
-        mine = self._mine(loaded)
+            loaded = Parsed.of(self._adjust(loaded.whole()))
         # Compiled in the worker thread too: 10,000 changed targets take 0.5 s, which on the
         # loop would hold back every probe due meanwhile. The plans it reads stay as they are:
         # only a reload changes them, and reloads run one at a time.
         running = {name: state.plan for name, state in self.scheduler.states.items()}
-        plans = await asyncio.to_thread(compile_plans, mine.targets, running)
-        self._apply(loaded, inputs, plans)
+        mine = self._mine(loaded)
+        plans, others = await asyncio.to_thread(_compile, loaded, mine, running)
+        self._apply(loaded, inputs, plans, others)
         return None
 
-    def _apply(self, loaded: Config, inputs: Inputs | None, plans: list[TargetPlan]) -> None:
+    def _apply(
+        self,
+        loaded: Parsed,
+        inputs: Inputs | None,
+        plans: list[TargetPlan],
+        others: dict[str, bytes],
+    ) -> None:
         self._inputs = inputs
+        self._others = others
         self._unscheduled.clear()
         self._heap.thaw()  # the old config's objects must be collectable again
         self.scheduler.apply_plans(plans)
-        self.config = self._sharing_running_targets(loaded)
-        self._heap.settle_later(settle_delay(loaded))
+        self.config = loaded.rest
+        self._heap.settle_later(settle_delay(p.interval for p in plans))
         self._succeeded()
         log.info("config reloaded: %d targets", len(loaded.targets))
-
-    def _sharing_running_targets(self, config: Config) -> Config:
-        """`config` holding the running target, where it kept its plan, for the equal one just
-        parsed: that copy is then freed at once, not kept for as long as the config runs."""
-        states = self.scheduler.states
-        running = [states[t.name].plan.target if t.name in states else t for t in config.targets]
-        if all(a is b for a, b in zip(running, config.targets, strict=True)):
-            return config
-        return config.model_copy(update={"targets": running})
 
     def _succeeded(self) -> None:
         self.last_reload_successful = True
         self.last_reload_success_timestamp = time.time()
         self.reloads["success"] += 1
 
-    def _select(self, config: Config) -> Config:
-        return config if self.shard is None else self.shard.select(config)
+    def _select(self, parsed: Parsed) -> list[PickledTarget]:
+        shard = self.shard
+        return [t for t in parsed.targets if shard is None or shard.owns(t.name)]
 
-    def _mine(self, config: Config) -> Config:
-        mine = self._select(config)
+    def _mine(self, parsed: Parsed) -> list[PickledTarget]:
+        """This shard's targets; the concurrency limit set (or checked) for them."""
+        mine = self._select(parsed)
+        worst = _worst_case(mine)
         if self._fixed_limit is not None:
-            _warn_if_undersized(mine, self._fixed_limit)
+            _warn_if_undersized(worst, self._fixed_limit)
         else:
-            self.scheduler.max_concurrency = _log_default_concurrency(mine)
+            self.scheduler.max_concurrency = _log_default_concurrency(worst)
         return mine
 
     def plan(self, name: str) -> TargetPlan | None:
         """The plan of the configured target `name`: the scheduler's, or, for a target another
         shard probes, compiled now and kept until the config changes."""
-        target = self.config.target(name)
-        if target is None:
-            return None
         state = self.scheduler.states.get(name)
-        if state is not None and state.plan.target == target:
+        if state is not None:
             return state.plan
         kept = self._unscheduled.get(name)
-        if kept is None or kept.target is not target:
-            kept = self._unscheduled[name] = compile_plan(target)
+        pickled = self._others.get(name)
+        if kept is None and pickled is not None:
+            kept = self._unscheduled[name] = compile_plan(pickle.loads(pickled))  # our parser's
         return kept
 
     @property
@@ -186,9 +202,33 @@ class Runtime:
         return self.scheduler.running
 
 
+def _compile(
+    parsed: Parsed, mine: list[PickledTarget], running: dict[str, TargetPlan]
+) -> tuple[list[TargetPlan], dict[str, bytes]]:
+    """Plans of this shard's targets (`mine`), and the other shards' targets still pickled.
+
+    A target is unpickled, compiled and dropped in turn (config/parsed.py says why); one
+    whose digest is its running plan's keeps that plan and is not unpickled.
+    """
+    plans: list[TargetPlan] = []
+    label_sets: LabelSets = {}
+    for pickled in mine:
+        plan = running.get(pickled.name)
+        if plan is None or plan.digest != pickled.digest:
+            plan = compile_plan(pickled.load(), pickled.digest, label_sets)
+        plans.append(plan)
+    names = {t.name for t in mine}
+    others = {t.name: t.data for t in parsed.targets if t.name not in names}
+    return plans, others
+
+
 def worst_case_in_flight(config: Config) -> float:
     """Probes in flight if every target hung until its timeout: sum of timeout / interval."""
     return sum(t.timeout / t.interval for t in config.targets)
+
+
+def _worst_case(targets: list[PickledTarget]) -> float:
+    return round(sum(t.hung_share for t in targets), 6)  # 200 x 0.9 is 180.00000000000003
 
 
 # The default --max-concurrent-probes: room for every target to hang at once, and some more (the
@@ -203,7 +243,11 @@ RESERVED_FILES = 256  # the listener, scrapes and /probe clients, logs, the conf
 
 def default_concurrency(config: Config) -> int:
     """The limit when --max-concurrent-probes is not given: the worst case, with headroom."""
-    worst = round(worst_case_in_flight(config), 6)  # 200 x 0.9 is 180.00000000000003
+    return concurrency_for(round(worst_case_in_flight(config), 6))
+
+
+def concurrency_for(worst: float) -> int:
+    """The default limit for a worst case of `worst` probes in flight."""
     wanted = math.ceil(round(worst * CONCURRENCY_HEADROOM, 6)) + CONCURRENCY_SPARE
     return max(CONCURRENCY_FLOOR, min(wanted, concurrency_cap()))
 
@@ -226,9 +270,8 @@ def raise_open_files_limit() -> None:
             log.info("cannot raise the open-files limit from %d: %s", soft, err)
 
 
-def _log_default_concurrency(config: Config) -> int:
-    limit = default_concurrency(config)
-    worst = round(worst_case_in_flight(config), 6)
+def _log_default_concurrency(worst: float) -> int:
+    limit = concurrency_for(worst)
     message = "at most %d probes in flight: the config's worst case (every target hung) is %d"
     if limit >= worst:
         log.info(message + "; set --max-concurrent-probes to choose", limit, math.ceil(worst))
@@ -245,8 +288,7 @@ def _log_default_concurrency(config: Config) -> int:
     return limit
 
 
-def _warn_if_undersized(config: Config, limit: int) -> None:
-    needed = worst_case_in_flight(config)
+def _warn_if_undersized(needed: float, limit: int) -> None:
     if needed > limit:
         log.warning(
             "if every target timed out, %d probes would be in flight, above "

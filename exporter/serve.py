@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from exporter.config import Config
 from exporter.config.inputs import Inputs
 from exporter.config.limits import DEFAULT_LIMITS, ConfigLimits
+from exporter.config.parsed import Parsed
 from exporter.runtime import Runtime
 from exporter.server import create_app
 from exporter.sharding import Shard
@@ -38,7 +39,7 @@ class WebOptions:
 
 
 def serve(
-    config: Config,
+    config: Config | Parsed,
     config_path: Path | None,
     host: str,
     port: int,

@@ -9,7 +9,6 @@ import struct
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from exporter.conventions import (
     DURATION_BUCKETS,
@@ -18,11 +17,8 @@ from exporter.conventions import (
     RESULTS,
     is_violation,
 )
-from exporter.plan import TargetPlan
+from exporter.plan import TargetAbout, TargetPlan
 from exporter.probes import ProbeResult, Seen
-
-if TYPE_CHECKING:
-    from exporter.config import Target
 
 # Runs a target's ring keeps: an hour of a 1m target, half an hour of a 30s one.
 HISTORY_RUNS = 60
@@ -153,9 +149,9 @@ class TargetState:
         return self.failing != was_failing
 
     @property
-    def target(self) -> Target:
-        """The validated config the plan was compiled from, for what pages and links show."""
-        return self.plan.target
+    def about(self) -> TargetAbout:
+        """What the pages and links show of the target."""
+        return self.plan.about
 
     @property
     def verified(self) -> bool | None:

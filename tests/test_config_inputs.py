@@ -10,7 +10,7 @@ import pytest
 
 from exporter.config import load_config
 from exporter.config.inputs import file_digest, inputs_of, load_with_inputs
-from exporter.config.isolated import load_config_isolated
+from exporter.config.isolated import load_parsed_isolated
 from exporter.config.limits import DEFAULT_LIMITS
 from exporter.runtime import Runtime
 
@@ -37,16 +37,17 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
     def counted(path: Path, *args: Any, **kwargs: Any) -> Any:
         parsed.append(path)
-        return load_config_isolated(path, *args, **kwargs)
+        return load_parsed_isolated(path, *args, **kwargs)
 
-    monkeypatch.setattr("exporter.config.inputs.load_config_isolated", counted)
+    monkeypatch.setattr("exporter.config.inputs.load_parsed_isolated", counted)
     return parsed
 
 
 def authorization(runtime: Runtime, name: str) -> str:
-    target = runtime.scheduler.states[name].plan.target
-    assert target.http is not None
-    return target.http.headers["Authorization"].reveal()  # type: ignore[union-attr]
+    prepared = runtime.scheduler.states[name].plan.probe.plan
+    assert prepared is not None
+    (header,) = [h for h in prepared.first.headers if h.name == "Authorization"]
+    return str(header.value)
 
 
 async def test_an_unchanged_config_is_kept_without_a_parse_and_a_changed_one_is_parsed(
@@ -71,8 +72,7 @@ async def test_an_unchanged_config_is_kept_without_a_parse_and_a_changed_one_is_
         assert len(parses) == 1
         assert sorted(runtime.scheduler.states) == ["login", "signup"]
         assert runtime.scheduler.states["login"] is states["login"]
-        # the running config holds the running target, the equal one parsed is freed
-        assert runtime.config.target("login") is states["login"].plan.target
+        assert runtime.config.targets == []  # they run as plans: the parsed ones are freed
 
         assert await runtime.reload() is None  # unchanged since the parse before
         assert len(parses) == 1

@@ -174,7 +174,7 @@ def test_the_parser_process_is_stopped_at_the_time_limit(tmp_path: Path) -> None
 
 def test_check_stops_a_parse_that_needs_more_than_the_memory_cap(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
-    path.write_text(per_tenant_copies(tenants=200, description_bytes=200_000))  # 200 kB
+    path.write_text(per_tenant_copies(tenants=200, description_bytes=400_000))  # 400 kB
     capped = exporter("check", "--config", str(path), "--config-parse-memory", "64MiB")
     assert capped.stderr == (
         f"{path}: invalid config:\nparsing the config needed more than 64MiB of memory, the "
@@ -186,7 +186,7 @@ def test_check_stops_a_parse_that_needs_more_than_the_memory_cap(tmp_path: Path)
 
 def test_the_parser_process_is_stopped_at_the_memory_cap(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
-    path.write_text(per_tenant_copies(tenants=200, description_bytes=200_000))
+    path.write_text(per_tenant_copies(tenants=200, description_bytes=400_000))
     with pytest.raises(ConfigError, match="needed more than 64MiB of memory"):
         load_config_isolated(path, ConfigLimits(parse_memory=64 << 20))
     assert len(load_config_isolated(path).targets) == 200

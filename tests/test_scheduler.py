@@ -18,6 +18,7 @@ from starlette.routing import Route
 from exporter import plan
 from exporter.cli import main
 from exporter.config import Config, load_config, parse_config, parse_duration
+from exporter.config.parsed import Parsed
 from exporter.probes import ProbeResult, Trace
 from exporter.runtime import Runtime, worst_case_in_flight
 from exporter.scheduler import (
@@ -316,13 +317,14 @@ def test_a_limit_below_the_worst_case_is_reported_at_start(
     targets = [
         target(f"t{i}", "http://127.0.0.1:1/", interval="10s", timeout="5s") for i in range(8)
     ]
-    runtime = Runtime(config(*targets), None, max_concurrency=3)
-    assert worst_case_in_flight(runtime.config) == 4
+    eight = config(*targets)
+    runtime = Runtime(eight, None, max_concurrency=3)
+    assert worst_case_in_flight(eight) == 4
     with caplog.at_level(logging.WARNING):
-        runtime._mine(runtime.config)
+        runtime._mine(Parsed.of(eight))
     assert "4 probes would be in flight, above --max-concurrent-probes 3" in caplog.text
     caplog.clear()
-    Runtime(config(*targets), None, max_concurrency=4)._mine(runtime.config)
+    Runtime(eight, None, max_concurrency=4)._mine(Parsed.of(eight))
     assert caplog.text == ""
 
 
@@ -355,7 +357,7 @@ def test_without_a_limit_given_it_is_the_worst_case_with_headroom(
     assert worst_case_in_flight(many) == pytest.approx(180)
     with caplog.at_level(logging.INFO):
         runtime = Runtime(many, None)
-        runtime._mine(many)
+        runtime._mine(Parsed.of(many))
     assert runtime.scheduler.max_concurrency == 235  # 180 x 1.25 + 10
     assert "at most 235 probes in flight: the config's worst case (every target hung) is 180" in (
         caplog.text
@@ -375,7 +377,7 @@ def test_the_default_limit_leaves_sockets_within_the_open_files_limit(
     resource.setrlimit(resource.RLIMIT_NOFILE, (512, hard))  # as if the hard limit were 512
     try:
         with caplog.at_level(logging.WARNING):
-            runtime._mine(many)
+            runtime._mine(Parsed.of(many))
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     assert runtime.scheduler.max_concurrency == 512 - 256  # not the 460 the worst case asks

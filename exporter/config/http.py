@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from collections.abc import Iterable
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -177,7 +178,9 @@ class HTTPSpec(RequestSpec):
         return self
 
     def status_ok(self, status: int) -> bool:
-        return any(
-            status == p if isinstance(p, int) else status // 100 == int(p[0])
-            for p in self.valid_status_codes
-        )
+        return status_matches(self.valid_status_codes, status)
+
+
+def status_matches(patterns: Iterable[StatusPattern], status: int) -> bool:
+    """Whether `status` is one of the codes or classes (`2xx`) of valid_status_codes."""
+    return any(status == p if isinstance(p, int) else status // 100 == int(p[0]) for p in patterns)

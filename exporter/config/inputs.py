@@ -17,18 +17,13 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel
-
-from exporter.config.isolated import load_config_isolated
+from exporter.config.isolated import load_parsed_isolated
 from exporter.config.limits import ConfigLimits
 from exporter.config.model import Config
-from exporter.config.tls import ClientTLS
-from exporter.config.types import SecretSource
+from exporter.config.parsed import Parsed, deployment_files
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,14 +41,14 @@ class Inputs:
 
 
 # A config parsed, with what it was parsed from (None if that is not known).
-Loaded = tuple[Config, Inputs | None]
+Loaded = tuple[Parsed, Inputs | None]
 
 
 def load_with_inputs(path: Path, limits: ConfigLimits, *, in_process_fallback: bool) -> Loaded:
-    """load_config_isolated, and the inputs of the config it returns; raises ConfigError."""
+    """load_parsed_isolated, and the inputs of the config it returns; raises ConfigError."""
     digest = file_digest(path, limits.max_size)  # before the parse: a change made meanwhile
-    config = load_config_isolated(path, limits, in_process_fallback=in_process_fallback)
-    return config, inputs_of(digest, config)
+    parsed = load_parsed_isolated(path, limits, in_process_fallback=in_process_fallback)
+    return parsed, inputs_of(digest, parsed)
 
 
 def file_digest(path: Path, max_size: int | None = None) -> bytes | None:
@@ -74,14 +69,15 @@ def file_digest(path: Path, max_size: int | None = None) -> bytes | None:
     return hashlib.sha256(data).digest()
 
 
-def inputs_of(config_digest: bytes | None, config: Config) -> Inputs | None:
+def inputs_of(config_digest: bytes | None, config: Config | Parsed) -> Inputs | None:
     """The inputs of `config`, parsed from a file whose digest, taken before the parse, was
     `config_digest`; None when one of them cannot be digested, or a secret file changed after
     the parse read it."""
     if config_digest is None:
         return None
     files: dict[Path, bytes] = {}
-    for path, value in _deployment_files(config):
+    named = config.files if isinstance(config, Parsed) else deployment_files(config)
+    for path, value in named:
         digest = files.get(path) or file_digest(path)
         if digest is None or (value is not None and not _reads(path, value)):
             return None
@@ -94,24 +90,3 @@ def _reads(path: Path, value: str) -> bool:
         return path.read_text().strip() == value
     except (OSError, UnicodeDecodeError):
         return False
-
-
-def _deployment_files(value: Any) -> Iterator[tuple[Path, str | None]]:
-    """(path, the raw value read from it for a secret, else None) of every file the config
-    names for the parse to read, wherever it is in the config."""
-    if isinstance(value, SecretSource):
-        if value.file is not None:
-            yield value.file, value.reveal()[len(value.prefix) :]
-    elif isinstance(value, ClientTLS):
-        for file in (value.ca_file, value.cert_file, value.key_file):
-            if file is not None:
-                yield file, None
-    elif isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            yield from _deployment_files(getattr(value, name))
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _deployment_files(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _deployment_files(item)

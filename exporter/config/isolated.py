@@ -3,8 +3,9 @@
 A parse peaks at about three times what the parsed config then keeps (YAML nodes, raw
 data, validated models: some 10 MB per 1,000 targets), and the memory allocators keep much of
 such a peak after it is freed. Parsed in a child, the peak goes with the child: the exporter
-only receives the compact result, pickled (bench/memory.py: with 10,000 targets the
-exporter's peak RSS drops from 153 MB to 89 MB, and its RSS once running stays at 87 MB).
+only receives the result, pickled, each target on its own (config/parsed.py), and compiles
+its targets into plans (bench/memory.py: with 10,000 targets the exporter's peak RSS dropped
+from 153 MB to 89 MB when this was added).
 The child is also where the parse's limits hold without touching the exporter: it caps its
 own address space, and the parent kills it at the time limit.
 
@@ -30,6 +31,7 @@ from exporter.config.limits import (
 )
 from exporter.config.load import ConfigError, load_config
 from exporter.config.model import Config
+from exporter.config.parsed import Parsed
 from exporter.yamlsource import Problem
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,13 @@ def load_config_isolated(
     in_process_fallback: without a process to spare, parse here under bounded(). Only for a
     process's main thread before it runs anything else: never for a reload.
     """
+    return load_parsed_isolated(path, limits, in_process_fallback=in_process_fallback).whole()
+
+
+def load_parsed_isolated(
+    path: str | Path, limits: ConfigLimits = DEFAULT_LIMITS, *, in_process_fallback: bool = True
+) -> Parsed:
+    """load_config_isolated, its targets left pickled one by one (see config/parsed.py)."""
     command = [sys.executable, "-m", __name__, *_arguments(limits), str(path)]
     try:
         child = subprocess.run(
@@ -58,7 +67,7 @@ def load_config_isolated(
             problem = f"cannot start a process to parse the config: {err}"
             raise ConfigError([Problem("", problem)], str(path)) from None
         log.warning("cannot start a process to parse the config (%s); parsing it here", err)
-        return load_config_bounded(path, limits)
+        return Parsed.of(load_config_bounded(path, limits))
     stderr = child.stderr.decode(errors="replace")
     if child.returncode == _OUT_OF_MEMORY or _RUST_OUT_OF_MEMORY in stderr:
         raise ConfigError([limits.memory_problem()], str(path))
@@ -66,7 +75,7 @@ def load_config_isolated(
         last = (stderr.strip().splitlines() or ["no output"])[-1]
         problem = f"the config parser process failed (exit status {child.returncode}): {last}"
         raise ConfigError([Problem("", problem)], str(path))
-    result: Config | ConfigError = pickle.loads(child.stdout)  # our own child's output
+    result: Parsed | ConfigError = pickle.loads(child.stdout)  # our own child's output
     if isinstance(result, ConfigError):
         raise result
     return result
@@ -101,8 +110,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     cap_address_space(args.memory)
     try:
-        result: Config | ConfigError = load_config(
-            args.path, limits=ConfigLimits(max_size=args.max_size)
+        result: Parsed | ConfigError = Parsed.of(
+            load_config(args.path, limits=ConfigLimits(max_size=args.max_size))
         )
     except ConfigError as err:
         result = err

@@ -11,7 +11,6 @@ from exporter import yamlsource
 from exporter.config import tenants
 from exporter.config.alerting_refs import check_alerting
 from exporter.config.app import check_app
-from exporter.config.compact import compact
 from exporter.config.dependencies import check_dependencies
 from exporter.config.limits import DEFAULT_LIMITS, ConfigLimits
 from exporter.config.maintenance_refs import check_maintenance
@@ -85,7 +84,7 @@ def parse_config(
         raise ConfigError(_by_line(_unique(problems)), source)
     if only_target is not None:
         config = _with_target_resolved(expansion, doc, only_target, source) or config
-    return compact(config)
+    return config
 
 
 def load_config(

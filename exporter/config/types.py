@@ -20,7 +20,6 @@ from pydantic import (
     model_validator,
 )
 
-from exporter.config.compact import restore_compactly, share_attribute_keys, unshare_fields_set
 from exporter.conventions import RESERVED_LABELS
 from exporter.jsonpath import compile_path
 
@@ -115,18 +114,6 @@ class StrictModel(BaseModel):
     """Base of every config model: unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=False)
-
-    @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        super().__pydantic_init_subclass__(**kwargs)
-        share_attribute_keys(cls)  # for the compact copies parse_config keeps (compact.py)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        unshare_fields_set(self)  # pydantic adds `name` to the fields set, maybe a shared one
-        super().__setattr__(name, value)
-
-    def __setstate__(self, state: dict[Any, Any]) -> None:
-        restore_compactly(self, state)  # unpickled as compact as parse_config left it
 
 
 class ProbeSpec(StrictModel):

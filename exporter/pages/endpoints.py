@@ -88,7 +88,7 @@ async def _tenant(request: Request, render: Callable[[TenantStatus], Response]) 
     if not published(runtime.config, tenant):
         # Starlette's own answer to a path it does not know: which tenants exist stays unsaid.
         raise HTTPException(status_code=404)
-    states = [s for s in runtime.scheduler.states.values() if s.target.tenant == tenant]
+    states = [s for s in runtime.scheduler.states.values() if s.about.tenant == tenant]
 
     def work() -> Response:
         return render(tenant_status(runtime, tenant, time.time(), states))

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from exporter import __version__
-from exporter.config import Config, Target
+from exporter.config import Config
 from exporter.config.maintenance import active_windows
 from exporter.conventions import OUTCOME_UNVERIFIED, OUTCOME_VIOLATION, SEVERITIES
 from exporter.generate.rules.definition import placeholder_values
@@ -21,6 +21,7 @@ from exporter.generate.rules.messages import UNKNOWN_REASON, money_text, substit
 from exporter.pages import history
 from exporter.pages.alertmanager import Alert, AlertState
 from exporter.pages.revenue import CurrencyRisk, at_risk
+from exporter.plan import TargetAbout
 from exporter.runtime import Runtime
 from exporter.state import TargetState
 
@@ -38,7 +39,7 @@ class LastFailure:
 
 @dataclass(frozen=True, slots=True)
 class TargetView:
-    target: Target
+    about: TargetAbout
     state: str  # failing, ok, pending
     outcome: str  # while failing: violation or unverified (could not check); else ""
     consecutive_failures: int
@@ -116,8 +117,8 @@ def oncall_view(
     others: list[Alert] = []
     if states is None:
         states = list(runtime.scheduler.states.values())
-    names = {s.target.name for s in states}
-    scopes = {(s.target.tenant, s.target.service) for s in states}
+    names = {s.about.name for s in states}
+    scopes = {(s.about.tenant, s.about.service) for s in states}
     for alert in alerts.alerts:
         probe, labels = alert.labels.get("probe", ""), alert.labels
         scope = (labels.get("tenant", ""), labels.get("service", ""))
@@ -129,15 +130,15 @@ def oncall_view(
             others.append(alert)
     members: dict[tuple[str, str], list[TargetState]] = defaultdict(list)
     for state in states:
-        members[(state.target.tenant, state.target.service)].append(state)
+        members[(state.about.tenant, state.about.service)].append(state)
     active: dict[tuple[str, str], tuple[str, ...]] = {}
     grouped: dict[tuple[str, str], list[TargetView]] = {}
     for scope, scoped in members.items():
         active[scope] = tuple(active_windows(config, *scope, moment))
-        longest = max(s.target.interval for s in scoped)
+        longest = max(s.plan.interval for s in scoped)
         spans = history.maintenance_spans(config, *scope, longest, now)
         grouped[scope] = [
-            target_view(s, active[scope], spans, tuple(by_probe[s.target.name]), config)
+            target_view(s, active[scope], spans, tuple(by_probe[s.about.name]), config)
             for s in scoped
         ]
     groups = [
@@ -151,7 +152,7 @@ def oncall_view(
         )
         for (tenant, service), views in grouped.items()
     ]
-    failing = [s.target for s in states if s.failing]
+    failing = [s.about for s in states if s.failing]
     return OnCallView(
         generated_at=now,
         version=__version__,
@@ -172,7 +173,7 @@ def target_view(
     config: Config,
 ) -> TargetView:
     """One row: `maintenance` holds now, `spans` held over the time its runs cover."""
-    target = state.target
+    about = state.about
     if state.last_result is None:
         status, outcome = PENDING, ""
     elif state.failing:
@@ -181,7 +182,7 @@ def target_view(
     else:
         status, outcome = OK, ""
     return TargetView(
-        target=target,
+        about=about,
         state=status,
         outcome=outcome,
         consecutive_failures=state.consecutive_failures,
@@ -189,8 +190,8 @@ def target_view(
         last_run=state.last_run,
         last_success=state.last_success,
         last_failure=_last_failure(state),
-        runbook_url=runbook_url(config, target, state),
-        debug_url=f"/probe?target={quote(target.name)}&debug=true",
+        runbook_url=runbook_url(config, about, state),
+        debug_url=f"/probe?target={quote(about.name)}&debug=true",
         history=tuple(history.segments(state.history, spans)),
         alerts=alerts,
     )
@@ -206,16 +207,16 @@ def _last_failure(state: TargetState) -> LastFailure | None:
     return LastFailure(state.last_failure, result.reason, outcome, detail)
 
 
-def runbook_url(config: Config, target: Target, state: TargetState) -> str:
+def runbook_url(config: Config, about: TargetAbout, state: TargetState) -> str:
     """The runbook of the target's alert definition, its placeholders filled as the alert's
     notification fills them; else the target's own runbook_url."""
-    alert = config.alerts.get(target.alert or "")
+    alert = config.alerts.get(about.alert)
     if alert is None or not alert.runbook_url:
-        return target.runbook_url
+        return about.runbook_url
     failed = state.last_failed_result
-    revenue = target.revenue_at_risk
+    revenue = about.revenue_at_risk
     fill = placeholder_values(
-        labels=target.static_labels(),
+        labels=about.static_labels(),
         reason=failed.reason if failed is not None else UNKNOWN_REASON,
         revenue=money_text({revenue.currency: revenue.amount} if revenue else {}),
         alert=alert,
@@ -230,7 +231,7 @@ def _tenant_name(config: Config, tenant: str) -> str:
 
 def _target_order(view: TargetView) -> tuple[int, int, str]:
     rank = {FAILING: 0, PENDING: 1, OK: 2}[view.state]
-    return rank, _SEVERITY_RANK.get(view.target.severity, 99), view.target.name
+    return rank, _SEVERITY_RANK.get(view.about.severity, 99), view.about.name
 
 
 def _group_order(group: GroupView) -> tuple[int, int, float, str, str]:
@@ -239,9 +240,9 @@ def _group_order(group: GroupView) -> tuple[int, int, float, str, str]:
         rank = 1 if all(t.maintenance for t in failing) else 0
     else:
         rank = 2 if group.maintenance else 3 if group.state == PENDING else 4
-    severity = min((_SEVERITY_RANK.get(t.target.severity, 99) for t in failing), default=99)
+    severity = min((_SEVERITY_RANK.get(t.about.severity, 99) for t in failing), default=99)
     revenue = max(
-        (t.target.revenue_at_risk.amount for t in failing if t.target.revenue_at_risk),
+        (t.about.revenue_at_risk.amount for t in failing if t.about.revenue_at_risk),
         default=0.0,
     )
     return rank, severity, -revenue, group.tenant, group.service

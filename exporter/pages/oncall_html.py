@@ -140,7 +140,7 @@ def _group(group: GroupView, now: float, alerts_known: bool) -> str:
 
 
 def _row(view: TargetView, now: float, alerts_known: bool) -> str:
-    target = view.target
+    target = view.about
     described = ""
     if target.description:
         described = f'<div class="muted">{escape(target.description)}</div>'

@@ -76,7 +76,7 @@ def _group(group: GroupView) -> dict[str, Any]:
 
 
 def _target(view: TargetView) -> dict[str, Any]:
-    target, failure = view.target, view.last_failure
+    target, failure = view.about, view.last_failure
     revenue = target.revenue_at_risk
     return {
         "name": target.name,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from exporter.config import Target
+from exporter.plan import TargetAbout
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,7 @@ class CurrencyRisk:
     opportunities: tuple[Opportunity, ...]  # largest first
 
 
-def at_risk(failing: Iterable[Target]) -> list[CurrencyRisk]:
+def at_risk(failing: Iterable[TargetAbout]) -> list[CurrencyRisk]:
     """Per currency, largest total first, from the targets failing now."""
     largest: dict[tuple[str, str, str], float] = {}
     for target in failing:

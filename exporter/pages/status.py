@@ -84,8 +84,8 @@ def tenant_status(
     config = runtime.config
     by_service: dict[str, list[TargetState]] = defaultdict(list)
     for state in runtime.scheduler.states.values() if states is None else states:
-        if state.target.tenant == tenant:
-            by_service[state.target.service].append(state)
+        if state.about.tenant == tenant:
+            by_service[state.about.service].append(state)
     oldest = [next(s.history.runs(), (now, ""))[0] for v in by_service.values() for s in v]
     since = float(max(oldest, default=now))
     services = tuple(
@@ -110,7 +110,7 @@ def _service(
         status = UNKNOWN
     else:
         status = OPERATIONAL
-    longest = max(s.target.interval for s in states)
+    longest = max(s.plan.interval for s in states)
     spans = maintenance_spans(config, tenant, service, longest, now)
     width = max(now - since, 1.0) / BUCKETS
     buckets: list[set[str]] = [set() for _ in range(BUCKETS)]

@@ -19,7 +19,7 @@ from exporter.config import BasicAuth, RequestSpec, TLSSettings
 from exporter.conventions import REASON_CONNECT_ERROR, REASON_DNS_ERROR, REASON_ERROR
 from exporter.probes._http_client import Connection, Header, Request, Response, tunnel_lines
 from exporter.probes._peer import earliest_expiry, tls_version_name
-from exporter.probes._tls import TLSFileError, context_for
+from exporter.probes._tls import TLSFileError, TLSFiles, context_for
 from exporter.probes.result import Trace
 
 
@@ -35,10 +35,11 @@ class Failure(Exception):
 class TLSContext:
     """A `tls:` block and its client context, shared through _tls.context_for."""
 
-    __slots__ = ("settings",)
+    __slots__ = ("files", "server_name")
 
     def __init__(self, settings: TLSSettings) -> None:
-        self.settings = settings
+        self.files = TLSFiles.of(settings)
+        self.server_name = settings.server_name
 
     def context(self) -> ssl.SSLContext:
         """The context for the files as they are now: a renewed certificate is loaded again.
@@ -46,7 +47,7 @@ class TLSContext:
         A stat of each file a run: 4us, where loading CAs and a key takes milliseconds.
         """
         try:
-            return context_for(self.settings)
+            return context_for(self.files)
         except TLSFileError as err:
             raise Failure(REASON_ERROR, str(err)) from None
 

@@ -7,10 +7,12 @@ by exporter/probes/_connect.py, which tcp uses alone). Trouble with the target i
 
 from __future__ import annotations
 
+import functools
 import re
 import socket
 import ssl
 import time
+from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
@@ -99,15 +101,38 @@ def new_request(
 # Running a request: connect, send, read, follow redirects.
 
 
+@dataclass(frozen=True, slots=True)
+class Redirects:
+    """What following a request and its redirects reads of its spec, at every run."""
+
+    follow: bool
+    most: int  # max_redirects
+    max_response_bytes: int
+    server_name: str | None  # for the hops to the configured host
+
+    @classmethod
+    def of(cls, spec: RequestSpec) -> Redirects:
+        """The spec's rules, one object for the many specs that give the same (the defaults)."""
+        tls = spec.tls
+        return _redirects(
+            spec.follow_redirects, spec.max_redirects, spec.max_response_bytes, tls.server_name
+        )
+
+
+@functools.lru_cache(maxsize=1024)
+def _redirects(follow: bool, most: int, max_bytes: int, server_name: str | None) -> Redirects:
+    return Redirects(follow, most, max_bytes, server_name)
+
+
 async def follow(
-    spec: RequestSpec,
+    rules: Redirects,
     first: Request,
     data: bytes,
     connector: Connector,
     trace: Trace | None,
     session: Session | None = None,
 ) -> Response:
-    """Send `first` (already encoded as `data`) and follow redirects as `spec` allows.
+    """Send `first` (already encoded as `data`) and follow redirects as `rules` allow.
 
     The final response's `cert_expiry` is the earliest of every hop's.
     """
@@ -116,23 +141,23 @@ async def follow(
         if session is not None:
             request = session.prepare(request)
             data = request.encode()
-        response = await fetch(request, data, connector, spec.max_response_bytes, trace)
+        response = await fetch(request, data, connector, rules.max_response_bytes, trace)
         expiry = earlier(expiry, response.cert_expiry)
         if session is not None:
             session.store(request, response)
         location = response.header(b"location") if response.status in _REDIRECTS else None
-        if not spec.follow_redirects or location is None:
+        if not rules.follow or location is None:
             response.cert_expiry = expiry
             return response
         target = urljoin(request.url, location.decode("latin-1").strip())
-        if hops == spec.max_redirects:
+        if hops == rules.most:
             raise Failure(
                 REASON_UNEXPECTED_STATUS,
                 f"status {response.status} redirects to {target} after {hops} redirect(s), "
                 f"the most max_redirects allows",
                 response.status,
             )
-        sni = spec.tls.server_name if urlsplit(target).hostname == first.host else None
+        sni = rules.server_name if urlsplit(target).hostname == first.host else None
         request, hops = _redirect(request, response.status, target, sni), hops + 1
         data = request.encode()
         if trace:

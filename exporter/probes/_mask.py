@@ -22,12 +22,12 @@ import re
 import traceback
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from pydantic import BaseModel
 
 from exporter.config.http import BasicAuth
-from exporter.config.types import SecretSource
+from exporter.config.types import ProbeSpec, SecretSource
 from exporter.conventions import REASON_ERROR
 from exporter.probes.result import ProbeResult, StepResult, Trace
 
@@ -168,23 +168,27 @@ class MaskedTrace(Trace):
         self._inner.add(self._mask(line))
 
 
-S = TypeVar("S")
+S = TypeVar("S", bound=ProbeSpec)
+R = TypeVar("R")
 P = TypeVar("P")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class PreparedProbe(Generic[S, P]):
+class PreparedProbe(Generic[S, R, P]):
     """A spec's probe with what every run reuses worked out once: its plan and its mask.
 
     `plan` is what `make(spec)` gave (request bytes, TLS context, compiled checks), or None if
-    it raised: then each run makes it anew, inside the run, so that its failure is the run's.
+    it raised: then `remake` keeps the spec and each run makes the plan anew, inside the run,
+    so that its failure is the run's. `runs` is what `body` reads besides the plan: the spec
+    itself, or (HTTP) the few of its fields a run reads, so that the spec is not kept.
     """
 
-    spec: S
-    make: Callable[[S], P]
-    body: Callable[[S, P, Trace | None], Awaitable[ProbeResult]]
+    runs: R
+    remake: Callable[[], P] | None
+    body: Callable[[R, P, Trace | None], Awaitable[ProbeResult]]
     mask: Mask
     plan: P | None
+    step_names: tuple[str, ...]
 
     async def __call__(self, trace: Trace | None = None) -> ProbeResult:
         """One run: the spec's secrets masked in its trace, its detail and its failures."""
@@ -192,10 +196,11 @@ class PreparedProbe(Generic[S, P]):
         shown = MaskedTrace(trace, mask) if trace else None
         entered = _current.set(mask)
         try:
-            plan = self.plan if self.plan is not None else self.make(self.spec)
-            result = await self.body(self.spec, plan, shown)
+            # Made in advance unless remake is set (None: a kind with nothing to prepare).
+            plan = cast(P, self.plan) if self.remake is None else self.remake()
+            result = await self.body(self.runs, plan, shown)
         except Exception as err:  # a broken probe is a failed run; CancelledError passes
-            result = _crashed(self.spec, err, mask, shown)
+            result = _crashed(self.step_names, err, mask, shown)
         finally:
             _current.reset(entered)
         result.detail = mask(result.detail)
@@ -205,14 +210,26 @@ class PreparedProbe(Generic[S, P]):
 def prepare(
     spec: S,
     make: Callable[[S], P],
-    body: Callable[[S, P, Trace | None], Awaitable[ProbeResult]],
-) -> PreparedProbe[S, P]:
-    """`body` bound to `spec`, with `make(spec)` and the spec's mask worked out now."""
+    body: Callable[[R, P, Trace | None], Awaitable[ProbeResult]],
+    runs: Callable[[S], R],
+) -> PreparedProbe[S, R, P]:
+    """`body` bound to `runs(spec)`, with `make(spec)` and the spec's mask worked out now."""
+    remake: Callable[[], P] | None = None
     try:
         plan: P | None = make(spec)
     except Exception:  # the run makes it again and fails as a run does
-        plan = None
-    return PreparedProbe(spec, make, body, Mask(secrets_of(spec)), plan)
+        plan, remake = None, functools.partial(make, spec)
+    found = secrets_of(spec)
+    mask = Mask(found) if found else _NO_SECRETS  # each run adds to a copy of its own
+    return PreparedProbe(runs(spec), remake, body, mask, plan, tuple(spec.step_names()))
+
+
+_NO_SECRETS = Mask()
+
+
+def the_spec(spec: S) -> S:
+    """What the runs of a kind that reads its whole spec keep: the spec."""
+    return spec
 
 
 def no_plan(spec: object) -> None:
@@ -220,11 +237,13 @@ def no_plan(spec: object) -> None:
     return
 
 
-def _crashed(spec: Any, err: Exception, mask: Mask, trace: Trace | None) -> ProbeResult:
+def _crashed(
+    step_names: tuple[str, ...], err: Exception, mask: Mask, trace: Trace | None
+) -> ProbeResult:
     # Here rather than in the scheduler: the exception's text may quote a secret.
     log.error("a probe raised:\n%s", mask("".join(traceback.format_exception(err))).rstrip())
     detail = f"the probe raised {type(err).__name__}: {err}"
     if trace:
         trace.add(f"crashed: {detail}")
-    steps = [StepResult(name, False, 0.0) for name in spec.step_names()]
+    steps = [StepResult(name, False, 0.0) for name in step_names]
     return ProbeResult.failed(REASON_ERROR, detail, steps=steps)

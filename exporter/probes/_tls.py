@@ -35,7 +35,30 @@ class ContextKey:
     stamps: tuple[int, int, int] = (0, 0, 0)  # modification times of the three files
 
 
-def context_for(tls: ClientTLS) -> ssl.SSLContext:
+@dataclass(frozen=True, slots=True)
+class TLSFiles:
+    """A `tls:` block's files and settings, as a run reads them (the block itself is not kept)."""
+
+    insecure_skip_verify: bool
+    ca_file: Path | None
+    cert_file: Path | None
+    key_file: Path | None
+    min_version: str | None
+    max_version: str | None
+
+    @classmethod
+    def of(cls, tls: ClientTLS) -> TLSFiles:
+        return cls(
+            tls.insecure_skip_verify,
+            tls.ca_file,
+            tls.cert_file,
+            tls.key_file,
+            tls.min_version,
+            tls.max_version,
+        )
+
+
+def context_for(tls: TLSFiles) -> ssl.SSLContext:
     """The shared context for `tls`; TLSFileError when a file it names cannot be loaded."""
     stamps = tuple(
         _stamp(name, getattr(tls, name)) for name in ("ca_file", "cert_file", "key_file")
@@ -55,7 +78,7 @@ def context_for(tls: ClientTLS) -> ssl.SSLContext:
 def client_context(tls: ClientTLS) -> ssl.SSLContext:
     """context_for, failing the run (for the database kinds) when a file cannot be loaded."""
     try:
-        return context_for(tls)
+        return context_for(TLSFiles.of(tls))
     except TLSFileError as err:
         raise Failure(REASON_ERROR, str(err)) from None
 

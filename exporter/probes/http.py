@@ -6,11 +6,13 @@ result = await probe(HTTPSpec.model_validate({"url": "https://api.example.com/he
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import time
 from dataclasses import dataclass
 
 from exporter.config import BodyCheck, HTTPSpec, format_duration
+from exporter.config.http import StatusPattern, status_matches
 from exporter.conventions import (
     REASON_BODY_MISMATCH,
     REASON_ERROR,
@@ -22,6 +24,7 @@ from exporter.probes._body import check_body
 from exporter.probes._fetch import (
     Connector,
     Failure,
+    Redirects,
     configured_headers,
     follow,
     ms,
@@ -37,6 +40,38 @@ from exporter.probes.result import ProbeResult, Trace
 Checks = tuple[tuple[BodyCheck, tuple[str | int, ...]], ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """What a final response is judged against: its spec's valid statuses and max_duration."""
+
+    valid_status_codes: tuple[StatusPattern, ...]
+    max_duration: float | None
+
+    @classmethod
+    def of(cls, spec: HTTPSpec) -> Expected:
+        """The spec's expectations, one object for the many specs that give the same."""
+        return _expected(tuple(spec.valid_status_codes), spec.max_duration)
+
+
+@functools.lru_cache(maxsize=1024)
+def _expected(codes: tuple[StatusPattern, ...], max_duration: float | None) -> Expected:
+    return Expected(codes, max_duration)
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What every run reads of its spec: the spec itself is not kept once its plan is made."""
+
+    method: str
+    url: str
+    redirects: Redirects
+    expected: Expected
+
+    @classmethod
+    def of(cls, spec: HTTPSpec) -> _Run:
+        return cls(spec.method, spec.url, Redirects.of(spec), Expected.of(spec))
+
+
 @dataclass(slots=True)
 class _Plan:
     """What a spec needs at every run, worked out once per spec object."""
@@ -47,9 +82,9 @@ class _Plan:
     connector: Connector
 
 
-def prepare(spec: HTTPSpec) -> PreparedProbe[HTTPSpec, _Plan]:
+def prepare(spec: HTTPSpec) -> PreparedProbe[HTTPSpec, _Run, _Plan]:
     """The probe of `spec`, its request, TLS context and checks prepared for every run."""
-    return prepare_with(spec, _make_plan, _run)
+    return prepare_with(spec, _make_plan, _run, _Run.of)
 
 
 async def probe(spec: HTTPSpec, trace: Trace | None = None) -> ProbeResult:
@@ -57,15 +92,15 @@ async def probe(spec: HTTPSpec, trace: Trace | None = None) -> ProbeResult:
     return await prepare(spec)(trace)
 
 
-async def _run(spec: HTTPSpec, plan: _Plan, trace: Trace | None) -> ProbeResult:
+async def _run(spec: _Run, plan: _Plan, trace: Trace | None) -> ProbeResult:
     """Trouble with the target comes back as a failed result."""
     if trace:
         trace.add(f"probing {spec.method} {spec.url}")
     started = time.perf_counter()
     response: Response | None = None
     try:
-        response = await follow(spec, plan.first, plan.data, plan.connector, trace)
-        result = judge(spec, plan.checks, response, time.perf_counter() - started, trace)
+        response = await follow(spec.redirects, plan.first, plan.data, plan.connector, trace)
+        result = judge(spec.expected, plan.checks, response, time.perf_counter() - started, trace)
     except Failure as failure:
         result = ProbeResult.failed(failure.reason, str(failure), http_status_code=failure.status)
     except Exception as err:  # a surprise still ends as a result; CancelledError passes
@@ -104,11 +139,11 @@ def compile_checks(spec: HTTPSpec) -> Checks:
 
 
 def judge(
-    spec: HTTPSpec, checks: Checks, response: Response, elapsed: float, trace: Trace | None
+    spec: Expected, checks: Checks, response: Response, elapsed: float, trace: Trace | None
 ) -> ProbeResult:
     """The verdict on a final response: its status, then its body, then how long it took."""
     status = response.status
-    if not spec.status_ok(status):
+    if not status_matches(spec.valid_status_codes, status):
         expected = ", ".join(str(code) for code in spec.valid_status_codes)
         return ProbeResult.failed(
             REASON_UNEXPECTED_STATUS,

@@ -22,6 +22,7 @@ from exporter.conventions import REASON_ERROR, REASON_OPENAPI_UNAVAILABLE, REASO
 from exporter.probes._fetch import (
     Connector,
     Failure,
+    Redirects,
     configured_headers,
     follow,
     ms,
@@ -30,7 +31,7 @@ from exporter.probes._fetch import (
     seen,
 )
 from exporter.probes._http_client import Header, Request
-from exporter.probes._mask import PreparedProbe
+from exporter.probes._mask import PreparedProbe, the_spec
 from exporter.probes._mask import prepare as prepare_with
 from exporter.probes.result import ProbeResult, StepResult, Trace
 
@@ -43,11 +44,12 @@ class _Plan:
     data: bytes
     connector: Connector
     routes: tuple[tuple[str, str, str], ...]  # (route as configured, method key, path shape)
+    redirects: Redirects
 
 
-def prepare(spec: OpenAPISpec) -> PreparedProbe[OpenAPISpec, _Plan]:
+def prepare(spec: OpenAPISpec) -> PreparedProbe[OpenAPISpec, OpenAPISpec, _Plan]:
     """The probe of `spec`, its request, TLS context and route shapes prepared for every run."""
-    return prepare_with(spec, _make_plan, _run)
+    return prepare_with(spec, _make_plan, _run, the_spec)
 
 
 async def probe(spec: OpenAPISpec, trace: Trace | None = None) -> ProbeResult:
@@ -62,7 +64,7 @@ async def _run(spec: OpenAPISpec, plan: _Plan, trace: Trace | None) -> ProbeResu
     started = time.perf_counter()
     response = None
     try:
-        response = await follow(spec, plan.request, plan.data, plan.connector, trace)
+        response = await follow(plan.redirects, plan.request, plan.data, plan.connector, trace)
         status = response.status
         if not 200 <= status < 300:
             raise Failure(REASON_OPENAPI_UNAVAILABLE, f"{spec.url} answered {status}", status)
@@ -91,7 +93,7 @@ def _make_plan(spec: OpenAPISpec) -> _Plan:
     for route in spec.routes:
         method, path = split_route(route)
         routes.append((route, method.lower(), _shape(path)))
-    plan = _Plan(request, request.encode(), Connector(spec), tuple(routes))
+    plan = _Plan(request, request.encode(), Connector(spec), tuple(routes), Redirects.of(spec))
     if request.tls:
         with contextlib.suppress(Failure):  # it fails again, in the run, where it is reported
             plan.connector.tls.context()

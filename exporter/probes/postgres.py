@@ -35,7 +35,7 @@ from exporter.conventions import (
     REASON_TLS_ERROR,
     REASON_UNEXPECTED_RESULT,
 )
-from exporter.probes._mask import PreparedProbe, no_plan
+from exporter.probes._mask import PreparedProbe, no_plan, the_spec
 from exporter.probes._mask import prepare as prepare_with
 from exporter.probes._run import Failure, Run, ms, short
 from exporter.probes._tls import client_context
@@ -78,9 +78,9 @@ class _Session:
             self.connection.terminate()
 
 
-def prepare(spec: PostgresSpec) -> PreparedProbe[PostgresSpec, None]:
+def prepare(spec: PostgresSpec) -> PreparedProbe[PostgresSpec, PostgresSpec, None]:
     """The probe of `spec`: it connects anew each run, so there is nothing more to prepare."""
-    return prepare_with(spec, no_plan, _probe)
+    return prepare_with(spec, no_plan, _probe, the_spec)
 
 
 async def probe(spec: PostgresSpec, trace: Trace | None = None) -> ProbeResult:

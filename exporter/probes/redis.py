@@ -33,16 +33,16 @@ from exporter.conventions import (
     REASON_TLS_ERROR,
     REASON_UNEXPECTED_RESULT,
 )
-from exporter.probes._mask import PreparedProbe, no_plan
+from exporter.probes._mask import PreparedProbe, no_plan, the_spec
 from exporter.probes._mask import prepare as prepare_with
 from exporter.probes._run import Failure, Run, ms
 from exporter.probes._tls import client_context
 from exporter.probes.result import ProbeResult, Trace
 
 
-def prepare(spec: RedisSpec) -> PreparedProbe[RedisSpec, None]:
+def prepare(spec: RedisSpec) -> PreparedProbe[RedisSpec, RedisSpec, None]:
     """The probe of `spec`: it connects anew each run, so there is nothing more to prepare."""
-    return prepare_with(spec, no_plan, _probe)
+    return prepare_with(spec, no_plan, _probe, the_spec)
 
 
 async def probe(spec: RedisSpec, trace: Trace | None = None) -> ProbeResult:

@@ -32,6 +32,7 @@ from exporter.probes._cookies import CookieJar
 from exporter.probes._fetch import (
     Connector,
     Failure,
+    Redirects,
     configured_headers,
     follow,
     ms,
@@ -40,9 +41,9 @@ from exporter.probes._fetch import (
     seen,
 )
 from exporter.probes._http_client import Header, Request, Response
-from exporter.probes._mask import PreparedProbe, current_mask
+from exporter.probes._mask import PreparedProbe, current_mask, the_spec
 from exporter.probes._mask import prepare as prepare_with
-from exporter.probes.http import Checks, compile_checks, judge
+from exporter.probes.http import Checks, Expected, compile_checks, judge
 from exporter.probes.result import ProbeResult, Seen, StepResult, Trace
 
 Path = tuple[str | int, ...]
@@ -55,6 +56,8 @@ class _StepPlan:
     checks: Checks
     captures: tuple[tuple[str, Capture, Path], ...]
     connector: Connector
+    redirects: Redirects
+    expected: Expected
 
 
 @dataclass(slots=True)
@@ -64,9 +67,9 @@ class _Plan:
     secret: frozenset[str]  # the variables read from env or a file
 
 
-def prepare(spec: StepsSpec) -> PreparedProbe[StepsSpec, _Plan]:
+def prepare(spec: StepsSpec) -> PreparedProbe[StepsSpec, StepsSpec, _Plan]:
     """The flow of `spec`, each step's headers, checks, captures and TLS prepared for every run."""
-    return prepare_with(spec, _make_plan, _run)
+    return prepare_with(spec, _make_plan, _run, the_spec)
 
 
 async def probe(spec: StepsSpec, trace: Trace | None = None) -> ProbeResult:
@@ -102,7 +105,11 @@ def _step_plan(step: Step) -> _StepPlan:
         (name, c, compile_path(c.json_path) if c.json_path else ())
         for name, c in step.capture.items()
     )
-    plan = _StepPlan(step, headers, compile_checks(step), captures, Connector(step))
+    connector = Connector(step)
+    checks = compile_checks(step)
+    plan = _StepPlan(
+        step, headers, checks, captures, connector, Redirects.of(step), Expected.of(step)
+    )
     if step.url.startswith("https:"):
         with contextlib.suppress(Failure):  # it fails again, in its step, when it is needed
             plan.connector.tls.context()
@@ -165,17 +172,17 @@ class _Flow:
 
     async def _exchange(self, plan: _StepPlan, title: str) -> ProbeResult:
         """One step: build its request from the variables, send it, judge it, capture."""
-        step, trace = plan.step, self.trace
+        trace = self.trace
         try:
             request = self._request(plan)
             if trace:
                 trace.add(f"{title}: {request.method} {request.url}")
             begun = time.perf_counter()
             response = await follow(
-                step, request, request.encode(), plan.connector, trace, self.jar
+                plan.redirects, request, request.encode(), plan.connector, trace, self.jar
             )
             self.seen = seen(response, self.seen.cert_expiry if self.seen else None)
-            result = judge(step, plan.checks, response, time.perf_counter() - begun, trace)
+            result = judge(plan.expected, plan.checks, response, time.perf_counter() - begun, trace)
             if result.success:
                 result = self._capture(plan, response)
         except Failure as failure:

@@ -13,14 +13,14 @@ import time
 from exporter.config.tcp import TCPSpec
 from exporter.probes._fetch import Failure, TLSContext, classify, connect, handshake, ms
 from exporter.probes._http_client import Connection
-from exporter.probes._mask import PreparedProbe
+from exporter.probes._mask import PreparedProbe, the_spec
 from exporter.probes._mask import prepare as prepare_with
 from exporter.probes.result import ProbeResult, Trace
 
 
-def prepare(spec: TCPSpec) -> PreparedProbe[TCPSpec, TLSContext | None]:
+def prepare(spec: TCPSpec) -> PreparedProbe[TCPSpec, TCPSpec, TLSContext | None]:
     """The probe of `spec`, its TLS context loaded for every run."""
-    return prepare_with(spec, _make_tls, _run)
+    return prepare_with(spec, _make_tls, _run, the_spec)
 
 
 async def probe(spec: TCPSpec, trace: Trace | None = None) -> ProbeResult:
@@ -35,7 +35,7 @@ async def _run(spec: TCPSpec, tls: TLSContext | None, trace: Trace | None) -> Pr
     try:
         connection = await connect(spec.host, spec.port, trace)
         if tls is not None:
-            server_name = tls.settings.server_name or spec.host
+            server_name = tls.server_name or spec.host
             await handshake(connection, tls.context(), server_name, trace)
         result = ProbeResult.ok()
     except Failure as failure:

@@ -23,7 +23,7 @@ from exporter.config.openapi import OpenAPISpec
 from exporter.config.steps import StepsSpec
 from exporter.conventions import REASON_BODY_MISMATCH, REASON_UNEXPECTED_STATUS
 from exporter.probes import ProbeResult, Trace, http, openapi, steps
-from exporter.probes._mask import Mask, no_plan, prepare
+from exporter.probes._mask import Mask, no_plan, prepare, the_spec
 from tests.probes.conftest import AppServer
 
 TOKEN = 'ech0/Tok+en="91f'  # a slash, a plus and a quote: each encoding writes it differently
@@ -197,7 +197,7 @@ async def test_a_probe_that_raises_is_logged_with_its_traceback_masked(
     trace = Trace()
     spec = HTTPSpec.model_validate(bearer_spec(app_server))
     with caplog.at_level(logging.ERROR):
-        result = await prepare(spec, no_plan, raising)(trace)
+        result = await prepare(spec, no_plan, raising, the_spec)(trace)
     detail = "the probe raised RuntimeError: a bug that quotes <secret>"
     assert (result.reason, result.detail) == ("error", detail)
     assert trace.lines == [f"crashed: {detail}"]

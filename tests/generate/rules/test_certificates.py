@@ -135,7 +135,7 @@ async def _exposed_expiries(cfg: Config) -> dict[str, tuple[dict[str, str], floa
     runtime = Runtime(cfg, None)
     runtime.scheduler.states = {t.name: TargetState(compile_plan(t)) for t in cfg.targets}
     for state in runtime.scheduler.states.values():
-        result, duration = await run_once(state.target)
+        result, duration = await run_once(state.plan)
         assert result.success, result.detail
         state.record(result, duration, time.time())
     text = (await MetricsRenderer().render(runtime)).decode()
