@@ -106,7 +106,7 @@ def test_a_parse_past_the_time_limit_fails_the_reload_and_a_later_reload_works(
 def test_a_parse_past_the_memory_cap_fails_the_reload_and_a_later_reload_works(
     served: Served,
 ) -> None:
-    served.path.write_text(per_tenant_copies(tenants=200, description_bytes=200_000))
+    served.path.write_text(per_tenant_copies(tenants=200, description_bytes=400_000))
     response = served.reload()
     assert response.status_code == 500
     assert "parsing the config needed more than 64MiB of memory, the limit" in response.text
