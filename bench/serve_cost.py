@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/serve_cost.py [--targets 1000] [--interval 2] [--scrape 5]
                                          [--warmup 15] [--seconds 30] [--rounds 3] [--cpu 0]
-                                         [--old SOURCE_DIR]
+                                         [--old SOURCE_DIR [--together]]
 
 What a user pays for, not the bare probe: `business-exporter serve` runs --targets HTTP
 targets every --interval seconds against a local nginx (`return 200 "ok"`, a fresh connection
@@ -17,7 +17,10 @@ connection; its cost is its process' CPU over the window divided by the probes a
 Each round runs one then the other on the same CPU (--cpu), with this driver and nginx on the
 other CPUs; the ratio is taken per round and shown as min / median / max. With --old, each
 round first runs the exporter of SOURCE_DIR (a checkout of another commit, run with this .venv)
-on the same load, so that a change is measured against the code before it in the same rounds.
+on the same load, so that a change is measured against the code before it in the same rounds;
+with --together as well, the two run at the same time on the CPU over one window, so that a
+host whose speed drifts between windows slows both alike (each one's CPU is its own process's;
+sharing the core raises both a little). blackbox_exporter still runs alone after them.
 Prints a table; asserts nothing.
 """
 
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gzip
 import os
 import re
@@ -76,7 +80,12 @@ class Load:
 
 @contextmanager
 def pinned(
-    args: list[str], port: int, cpu: int, what: str, cwd: Path | None = None
+    args: list[str],
+    port: int,
+    cpu: int,
+    what: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`args` running on CPU `cpu` alone, until the block ends."""
     proc = subprocess.Popen(
@@ -85,6 +94,7 @@ def pinned(
         stderr=subprocess.DEVNULL,
         preexec_fn=lambda: os.sched_setaffinity(0, {cpu}),
         cwd=cwd,
+        env=env,
     )
     try:
         wait_listening(port, proc, what)
@@ -122,31 +132,47 @@ def measure_ours(
     load: Load, url: str, cpu: int, folder: Path, source: Path | None = None
 ) -> Window:
     """This tree's exporter, or with `source` the one of that checkout."""
+    return measure_trees(load, url, cpu, folder, [source])[0]
+
+
+def measure_trees(
+    load: Load, url: str, cpu: int, folder: Path, sources: list[Path | None]
+) -> list[Window]:
+    """The exporters of `sources` (None: this tree) at once, on one CPU, over one window."""
     config = folder / "serve.yaml"
     config.write_text(config_text(load.targets, load.interval, url))
+    with contextlib.ExitStack() as stack:
+        running = [stack.enter_context(started(config, cpu, source)) for source in sources]
+        ports = [port for port, _ in running]
+        scrape_for(load.warmup, load.scrape, ports)
+        before = [(scrape_runs(port), cpu_of()) for port, cpu_of in running]
+        scrape_for(load.seconds, load.scrape, ports)
+        after = [(scrape_runs(port), cpu_of()) for port, cpu_of in running]
+    return [Window(c1 - c0, r1 - r0) for (r0, c0), (r1, c1) in zip(before, after, strict=True)]
+
+
+@contextmanager
+def started(
+    config: Path, cpu: int, source: Path | None
+) -> Iterator[tuple[int, Callable[[], float]]]:
+    """An exporter serving `config` on CPU `cpu`: its port and its CPU-seconds reader."""
     port = free_port()
     args = [sys.executable, "-m", "exporter", "serve", "--config", str(config)]
     args += ["--listen", f"127.0.0.1:{port}"]
-    if source is not None:  # its package first on the path, for the parser child too
-        os.environ["PYTHONPATH"] = str(source)
-    try:  # run from `source` too: `python -m` puts the working directory first on the path
-        with pinned(args, port, cpu, "business-exporter", cwd=source) as proc:
-            cpu_of = process_cpu(proc.pid)
-            scrape_for(load.warmup, load.scrape, port)
-            runs0, cpu0 = scrape_runs(port), cpu_of()
-            scrape_for(load.seconds, load.scrape, port)
-            runs1, cpu1 = scrape_runs(port), cpu_of()
-    finally:
-        os.environ.pop("PYTHONPATH", None)
-    return Window(cpu1 - cpu0, runs1 - runs0)
+    # Its package first on the path, for the parser child too; and run from `source`, since
+    # `python -m` puts the working directory first on the path.
+    env = None if source is None else {**os.environ, "PYTHONPATH": str(source)}
+    with pinned(args, port, cpu, "business-exporter", cwd=source, env=env) as proc:
+        yield port, process_cpu(proc.pid)
 
 
-def scrape_for(seconds: float, every: float, port: int) -> None:
+def scrape_for(seconds: float, every: float, ports: list[int]) -> None:
     """Scrape every `every` seconds for `seconds`; the caller scrapes once more at the end."""
     deadline = time.monotonic() + seconds
     while (left := deadline - time.monotonic()) > every:
         time.sleep(every)
-        scrape_runs(port)
+        for port in ports:
+            scrape_runs(port)
     time.sleep(max(0.0, left))
 
 
@@ -218,6 +244,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cpu", type=int, default=0, help="the CPU both exporters run on")
     parser.add_argument("--old", type=Path, help="a checkout of the code to compare with")
+    parser.add_argument(
+        "--together",
+        action="store_true",
+        help="with --old, run both exporters at once on the CPU, over one window",
+    )
     args = parser.parse_args()
     old = args.old.resolve() if args.old is not None else None
     load = Load(args.targets, args.interval, args.scrape, args.warmup, args.seconds)
@@ -231,13 +262,16 @@ def main() -> int:
         with nginx:
             print_header(load, args.cpu, others)
             for i in range(args.rounds):
-                if old is not None:
+                if old is not None and args.together:
+                    earlier, ours_now = measure_trees(load, url, args.cpu, Path(tmp), [old, None])
+                    olds.append(earlier)
+                    print_old(earlier)
+                elif old is not None:
                     olds.append(measure_ours(load, url, args.cpu, Path(tmp), old))
                     print_old(olds[-1])
-                row = (
-                    measure_ours(load, url, args.cpu, Path(tmp)),
-                    measure_blackbox(load, url, args.cpu, Path(tmp)),
-                )
+                if old is None or not args.together:
+                    ours_now = measure_ours(load, url, args.cpu, Path(tmp))
+                row = (ours_now, measure_blackbox(load, url, args.cpu, Path(tmp)))
                 rows.append(row)
                 print_round(i + 1, *row)
     ours = [o.cpu_ms_per_probe for o, _ in rows]
