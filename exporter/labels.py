@@ -4,8 +4,33 @@ from __future__ import annotations
 
 import bisect
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+
+def series_labels(
+    probe: str,
+    kind: str,
+    severity: str,
+    context: str,
+    tenant: str,
+    tier: str,
+    service: str,
+    own: Iterable[tuple[str, str]],
+) -> dict[str, str]:
+    """The label set every series of a target carries, in exposition order: its business
+    context, then its own labels (sorted by the caller). The exporter's series and the
+    generator's rules and tests both take it from here."""
+    return {
+        "probe": probe,
+        "kind": kind,
+        "severity": severity,
+        "context": context,
+        "tenant": tenant,
+        "tier": tier,
+        "service": service,
+        **dict(own),
+    }
 
 
 def escape(value: str) -> str:

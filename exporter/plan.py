@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from exporter.config import Target
-from exporter.labels import LabelText
+from exporter.labels import LabelText, series_labels
 from exporter.probes import http, openapi, postgres, redis, steps, tcp
 from exporter.probes._mask import PreparedProbe, secrets_of
 
@@ -57,16 +57,16 @@ class TargetAbout:
 
     def static_labels(self) -> dict[str, str]:
         """The label set every series of this target carries, in exposition order."""
-        return {
-            "probe": self.name,
-            "kind": self.kind,
-            "severity": self.severity,
-            "context": self.context,
-            "tenant": self.tenant,
-            "tier": self.tier,
-            "service": self.service,
-            **dict(self.labels),
-        }
+        return series_labels(
+            self.name,
+            self.kind,
+            self.severity,
+            self.context,
+            self.tenant,
+            self.tier,
+            self.service,
+            self.labels,
+        )
 
 
 @dataclass(frozen=True, slots=True, eq=False)

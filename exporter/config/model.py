@@ -27,6 +27,7 @@ from exporter.config.types import (
     StrictModel,
 )
 from exporter.conventions import SEVERITIES
+from exporter.labels import series_labels
 
 # Fields a target takes from `defaults:` when it does not set them itself.
 INHERITED = ("interval", "timeout", "failure_threshold", "success_threshold", "tenant", "tier")
@@ -89,16 +90,17 @@ class Target(StrictModel):
 
     def static_labels(self) -> dict[str, str]:
         """The label set every series of this target carries, in exposition order."""
-        return {
-            "probe": self.name,
-            "kind": self.kind,
-            "severity": self.severity,
-            "context": self.context,
-            "tenant": self.tenant,
-            "tier": self.tier,
-            "service": self.service,
-            **dict(sorted(self.labels.items())),
-        }
+        own = sorted(self.labels.items())
+        return series_labels(
+            self.name,
+            self.kind,
+            self.severity,
+            self.context,
+            self.tenant,
+            self.tier,
+            self.service,
+            own,
+        )
 
 
 def _inherit(target: Target, field: str, value: Any) -> None:

@@ -23,28 +23,15 @@ class TLSFileError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class ContextKey:
-    """What a context is made of: equal keys share one context."""
+class TLSFiles:
+    """A `tls:` block's files and settings, as a run reads them (the block itself is not kept)."""
 
-    insecure: bool
+    insecure_skip_verify: bool
     ca_file: Path | None = None
     cert_file: Path | None = None
     key_file: Path | None = None
     min_version: str | None = None
     max_version: str | None = None
-    stamps: tuple[int, int, int] = (0, 0, 0)  # modification times of the three files
-
-
-@dataclass(frozen=True, slots=True)
-class TLSFiles:
-    """A `tls:` block's files and settings, as a run reads them (the block itself is not kept)."""
-
-    insecure_skip_verify: bool
-    ca_file: Path | None
-    cert_file: Path | None
-    key_file: Path | None
-    min_version: str | None
-    max_version: str | None
 
     @classmethod
     def of(cls, tls: ClientTLS) -> TLSFiles:
@@ -58,21 +45,20 @@ class TLSFiles:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ContextKey:
+    """What a context is made of: equal keys share one context."""
+
+    files: TLSFiles
+    stamps: tuple[int, int, int] = (0, 0, 0)  # modification times of the three files
+
+
 def context_for(tls: TLSFiles) -> ssl.SSLContext:
     """The shared context for `tls`; TLSFileError when a file it names cannot be loaded."""
     stamps = tuple(
         _stamp(name, getattr(tls, name)) for name in ("ca_file", "cert_file", "key_file")
     )
-    key = ContextKey(
-        tls.insecure_skip_verify,
-        tls.ca_file,
-        tls.cert_file,
-        tls.key_file,
-        tls.min_version,
-        tls.max_version,
-        (stamps[0], stamps[1], stamps[2]),
-    )
-    return _cached_context(key)
+    return _cached_context(ContextKey(tls, (stamps[0], stamps[1], stamps[2])))
 
 
 def client_context(tls: ClientTLS) -> ssl.SSLContext:
@@ -113,22 +99,23 @@ def _bound_versions(context: ssl.SSLContext, low: str | None, high: str | None) 
 
 def tls_context(key: ContextKey) -> ssl.SSLContext:
     """A new client context as `key` says; TLSFileError for a file that does not load."""
-    if key.insecure:
+    tls = key.files
+    if tls.insecure_skip_verify:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     else:
         try:
-            context = ssl.create_default_context(cafile=key.ca_file)
+            context = ssl.create_default_context(cafile=tls.ca_file)
         except (OSError, ssl.SSLError) as err:
-            raise TLSFileError(f"cannot load tls.ca_file {key.ca_file}: {err}") from None
-    _bound_versions(context, key.min_version, key.max_version)
-    if key.cert_file is not None:
+            raise TLSFileError(f"cannot load tls.ca_file {tls.ca_file}: {err}") from None
+    _bound_versions(context, tls.min_version, tls.max_version)
+    if tls.cert_file is not None:
         try:
-            load_client_certificate(context, key.cert_file, key.key_file)
+            load_client_certificate(context, tls.cert_file, tls.key_file)
         except (OSError, ssl.SSLError, ValueError) as err:
-            files = f"tls.cert_file {key.cert_file}" + (
-                f" and tls.key_file {key.key_file}" if key.key_file else ""
+            files = f"tls.cert_file {tls.cert_file}" + (
+                f" and tls.key_file {tls.key_file}" if tls.key_file else ""
             )
             raise TLSFileError(f"cannot load {files}: {err}") from None
     return context
