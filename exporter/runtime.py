@@ -50,7 +50,7 @@ class Runtime:
         unchanged keeps the running config without parsing the file again.
 
         Without `max_concurrency`, the limit is computed from each config loaded
-        (default_concurrency).
+        (concurrency_for).
         """
         parsed = config if isinstance(config, Parsed) else Parsed.of(config)
         self.config = parsed.rest  # the targets live on as plans
@@ -241,13 +241,9 @@ CONCURRENCY_CAP = 10_000
 RESERVED_FILES = 256  # the listener, scrapes and /probe clients, logs, the config parser's pipes
 
 
-def default_concurrency(config: Config) -> int:
-    """The limit when --max-concurrent-probes is not given: the worst case, with headroom."""
-    return concurrency_for(round(worst_case_in_flight(config), 6))
-
-
 def concurrency_for(worst: float) -> int:
-    """The default limit for a worst case of `worst` probes in flight."""
+    """The limit when --max-concurrent-probes is not given: the worst case of `worst` probes
+    in flight, with headroom."""
     wanted = math.ceil(round(worst * CONCURRENCY_HEADROOM, 6)) + CONCURRENCY_SPARE
     return max(CONCURRENCY_FLOOR, min(wanted, concurrency_cap()))
 
